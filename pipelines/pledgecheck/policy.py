@@ -93,6 +93,7 @@ class IpParams(_TableParams):
 
     check: Literal["ip_truncation"] = "ip_truncation"
     column: str = "ip"
+    from_: str | None = Field(None, alias="from")  # default: the table's first anchor
     after: Duration = Duration(days=0)
 
 
@@ -356,6 +357,8 @@ def check_params_against_contract(params: BaseModel, contract: Contract) -> list
             out.append(f"field 'params.purpose': unknown consent purpose {params.purpose!r}; known: {', '.join(purposes)}")
     elif isinstance(params, (IpParams, ColumnAbsentParams, PasswordParams)):
         column(t, params.column, "params.column")
+        if isinstance(params, IpParams) and params.from_:
+            anchor(t, params.from_, "params.from")
     elif isinstance(params, IdentifierParams):
         for c in params.columns or []:
             column(t, c, "params.columns")
