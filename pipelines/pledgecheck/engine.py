@@ -1,0 +1,43 @@
+"""DuckDB connections, configured the same way everywhere (UTC, bounded memory)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+
+def connect(database: str | Path = ":memory:", *, memory_limit: str | None = None,
+            threads: int | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in UTC with a deliberate memory limit and a spill directory."""
+    con = duckdb.connect(str(database), read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{_size(memory_limit or os.environ.get('PLEDGECHECK_MEMORY', '3GB'))}'")
+    if threads or os.environ.get("PLEDGECHECK_THREADS"):
+        con.execute(f"SET threads = {int(threads or os.environ['PLEDGECHECK_THREADS'])}")
+    if str(database) != ":memory:":
+        con.execute(f"SET temp_directory = '{_path(Path(database).with_suffix('.tmp'))}'")
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def _size(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text.strip()):
+        raise ValueError(f"memory limit {text!r}: write e.g. 3GB or 512MB")
+    return text.strip()
+
+
+def _path(p: Path) -> str:
+    return str(p).replace("'", "''")
+
+
+def q(ident: str) -> str:
+    """Quote an SQL identifier."""
+    return '"' + ident.replace('"', '""') + '"'
+
+
+def lit(text: str) -> str:
+    """Quote an SQL string literal (for file paths DuckDB table functions need as literals)."""
+    return "'" + str(text).replace("'", "''") + "'"

@@ -1,0 +1,14 @@
+-- check: column_empty
+-- measures: values in a column that must stay empty (e.g. a stored CVV).
+-- semantics: docs/CHECKS.md#column_empty
+-- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+select
+    {{ subject }} as subject_id,
+    {{ record_id }} as record_id,
+    case when {{ column }} is not null and trim(cast({{ column }} as varchar)) <> '' then 'violation' else 'ok' end as outcome,
+    case when {{ column }} is not null and trim(cast({{ column }} as varchar)) <> '' then 'value_present' else 'empty' end as reason,
+    null::double as measure,
+    {{ segment }} as segment,
+    null::date as period
+from {{ table }}
+where {{ scope }}

@@ -1,0 +1,41 @@
+-- check: ip_truncation
+-- measures: IP addresses kept in full (not truncated to /24 for IPv4, /48 for IPv6) once
+--           older than the identifiable window.
+-- semantics: docs/CHECKS.md#ip_truncation
+-- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+with scoped as (
+    select
+        {{ subject }} as subject_id,
+        {{ record_id }} as record_id,
+        {{ column }} as ip,
+        {{ anchor }} as anchor_at,
+        {{ segment }} as segment
+    from {{ table }}
+    where {{ scope }}
+),
+classified as (
+    select *, ip_kind(ip) as kind, ip_is_truncated(ip) as truncated
+    from scoped
+)
+select
+    subject_id,
+    record_id,
+    case
+        when kind is null then 'unknown'
+        when anchor_at is null or cast(anchor_at as date) > {{ as_of }} then 'unknown'
+        when truncated then 'ok'
+        {% if p.after.amount > 0 %}when {{ add("cast(anchor_at as date)", p.after) }} > {{ as_of }} then 'ok'{% endif %}
+        else 'violation'
+    end as outcome,
+    case
+        when kind is null then 'not_an_ip'
+        when anchor_at is null then 'null_time'
+        when cast(anchor_at as date) > {{ as_of }} then 'future'
+        when truncated then 'truncated'
+        {% if p.after.amount > 0 %}when {{ add("cast(anchor_at as date)", p.after) }} > {{ as_of }} then 'within_window'{% endif %}
+        else 'full_' || kind
+    end as reason,
+    null::double as measure,
+    coalesce(kind, 'invalid') as segment,
+    cast(date_trunc('month', anchor_at) as date) as period
+from classified

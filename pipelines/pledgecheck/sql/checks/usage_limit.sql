@@ -1,0 +1,22 @@
+-- check: usage_limit
+-- measures: subjects over a usage limit in a calendar month or year (e.g. downloads).
+-- semantics: docs/CHECKS.md#usage_limit
+-- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+with grouped as (
+    select
+        {{ subject }} as subject_id,
+        cast(date_trunc({{ unit }}, {{ anchor }}) as date) as period,
+        count(*) as n
+    from {{ table }}
+    where {{ scope }} and {{ anchor }} is not null
+    group by all
+)
+select
+    subject_id,
+    subject_id || '/' || cast(period as varchar) as record_id,
+    case when period > {{ as_of }} then 'unknown' when n > {{ max }} then 'violation' else 'ok' end as outcome,
+    case when period > {{ as_of }} then 'future' when n > {{ max }} then 'over_limit' else 'within_limit' end as reason,
+    cast(n as double) as measure,
+    'all' as segment,
+    period
+from grouped
