@@ -1,0 +1,139 @@
+"""Altair charts over check results (aggregates only: never personal rows).
+
+Every function takes result dictionaries (see runner.PledgeResult.to_dict) and returns an
+Altair chart; `svg()` renders one offline with vl-convert for the HTML report.
+"""
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+STATUS_COLORS = alt.Scale(domain=["kept", "broken", "not_checked", "error"],
+                          range=["#1a7f37", "#cf222e", "#9a6700", "#6e7781"])
+MEASURE_LABEL = {
+    "retention": "days past the retention period",
+    "deadline": "days to respond",
+    "consent_coverage": "days since the consent",
+    "optout_latency": "days from opt-out to send",
+    "k_anonymity": "people in the shared cell",
+    "usage_limit": "uses in the period",
+    "erasure_completeness": "days since the erasure",
+    "backup_rotation": "days held beyond the rotation",
+    "minimum_age": "age in years",
+    "third_party_identifiers": "identifiers in the shared row",
+}
+
+
+def svg(chart: alt.TopLevelMixin) -> str:
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(chart.to_json(), allow_http_access=False) if _accepts_http_flag() else \
+        vlc.vegalite_to_svg(chart.to_json())
+
+
+def _accepts_http_flag() -> bool:
+    import inspect
+
+    import vl_convert as vlc
+
+    try:
+        return "allow_http_access" in inspect.signature(vlc.vegalite_to_svg).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def status_overview(pledges: list[dict]) -> alt.Chart:
+    """Pledges per kind, coloured by status."""
+    df = pl.DataFrame([{"kind": p["kind"], "status": p["status"]} for p in pledges if p.get("effective", True)])
+    agg = df.group_by("kind", "status").len("pledges").sort("kind")
+    return (alt.Chart(agg.to_pandas()).mark_bar()
+            .encode(y=alt.Y("kind:N", title=None, sort="-x"), x=alt.X("pledges:Q", title="pledges"),
+                    color=alt.Color("status:N", scale=STATUS_COLORS, title="status"),
+                    tooltip=["kind", "status", "pledges"])
+            .properties(width=620, height=max(80, 26 * agg["kind"].n_unique()), title="Pledges by kind and status"))
+
+
+def violation_rates(pledges: list[dict]) -> alt.Chart:
+    """Violation rate per broken pledge (log-free bar chart)."""
+    rows = [{"pledge": p["pledge_id"], "rate": p["rate"] or 0.0, "violations": p["violations"],
+             "severity": p["severity"]} for p in pledges if p["status"] == "broken" and p.get("effective", True)]
+    df = pl.DataFrame(rows, schema={"pledge": pl.String, "rate": pl.Float64, "violations": pl.Int64,
+                                    "severity": pl.String})
+    return (alt.Chart(df.to_pandas()).mark_bar()
+            .encode(y=alt.Y("pledge:N", sort="-x", title=None), x=alt.X("rate:Q", axis=alt.Axis(format="%"),
+                                                                         title="violation rate"),
+                    color=alt.Color("severity:N", scale=alt.Scale(domain=["critical", "warning"],
+                                                                  range=["#cf222e", "#d4a72c"])),
+                    tooltip=["pledge", "violations", alt.Tooltip("rate:Q", format=".2%")])
+            .properties(width=620, height=max(60, 20 * len(rows)), title="Broken pledges: share of records in breach"))
+
+
+def distribution(p: dict) -> alt.Chart | None:
+    """Histogram of the check's measure (e.g. days past due), violations highlighted."""
+    if not p.get("histogram"):
+        return None
+    rows = []
+    for h in p["histogram"]:
+        for label, key in (("violation", "violations"), ("within the pledge", "others")):
+            if h[key]:
+                rows.append({"from": h["bin_start"], "to": h["bin_start"] + h["bin_width"], "records": h[key],
+                             "outcome": label})
+    if not rows:
+        return None
+    df = pl.DataFrame(rows).to_pandas()
+    return (alt.Chart(df).mark_bar()
+            .encode(x=alt.X("from:Q", bin="binned", title=MEASURE_LABEL.get(p["check"], "measure")),
+                    x2="to:Q", y=alt.Y("records:Q", stack=True),
+                    color=alt.Color("outcome:N", scale=alt.Scale(domain=["violation", "within the pledge"],
+                                                                 range=["#cf222e", "#8c959f"])),
+                    tooltip=["from", "to", "records", "outcome"])
+            .properties(width=560, height=160, title=f"{p['pledge_id']}: distribution"))
+
+
+def over_time(p: dict) -> alt.Chart | None:
+    """Monthly share of records that keep the pledge (coverage for consent pledges)."""
+    periods = p.get("by_period") or []
+    if len(periods) < 2:
+        return None
+    df = pl.DataFrame(periods).with_columns(
+        pl.col("period").str.to_date(),
+        (1 - pl.col("violations") / pl.col("population")).alias("kept_share"))
+    return (alt.Chart(df.to_pandas()).mark_line(point=True)
+            .encode(x=alt.X("period:T", title="month"),
+                    y=alt.Y("kept_share:Q", axis=alt.Axis(format="%"), title="records keeping the pledge",
+                            scale=alt.Scale(zero=False)),
+                    tooltip=[alt.Tooltip("period:T", format="%Y-%m"), "population", "violations"])
+            .properties(width=560, height=160, title=f"{p['pledge_id']}: by month"))
+
+
+def by_segment(p: dict) -> alt.Chart | None:
+    segs = p.get("by_segment") or []
+    if len(segs) < 2:
+        return None
+    df = pl.DataFrame(segs).with_columns((pl.col("violations") / pl.col("population")).fill_nan(0).alias("rate"))
+    return (alt.Chart(df.to_pandas()).mark_bar()
+            .encode(y=alt.Y("segment:N", title=None), x=alt.X("rate:Q", axis=alt.Axis(format="%"),
+                                                                title="violation rate"),
+                    tooltip=["segment", "population", "violations"])
+            .properties(width=560, height=max(60, 18 * len(segs)), title=f"{p['pledge_id']}: by segment"))
+
+
+def pledge_chart(p: dict) -> alt.TopLevelMixin | None:
+    if p["status"] not in ("kept", "broken") or not p["population"]:
+        return None
+    parts = [c for c in (over_time(p) if p["check"] in ("consent_coverage", "optout_latency") else None,
+                         distribution(p), by_segment(p) if p["check"] == "deadline" else None) if c is not None]
+    if not parts:
+        return None
+    return alt.vconcat(*parts) if len(parts) > 1 else parts[0]
+
+
+def pledge_svg(p: dict) -> str | None:
+    if p["status"] != "broken":
+        return None
+    chart = pledge_chart(p)
+    return svg(chart) if chart is not None else None
+
+
+def overview_svg(doc: dict) -> str:
+    return svg(alt.vconcat(status_overview(doc["pledges"]), violation_rates(doc["pledges"])))

@@ -1,0 +1,242 @@
+"""The `pledgecheck` command line.
+
+Exit codes: 0 every effective critical pledge kept; 1 a critical pledge is broken;
+2 bad input (policy file, export folder, arguments); 3 a critical pledge could not be checked.
+"""
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import PledgecheckError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
+                  help="Check a company's exported data against the pledges of its privacy policy.")
+console = Console(stderr=True)
+out = Console()
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_DIR = ROOT / "data" / "sample"
+REPORTS_DIR = ROOT / "reports"
+DEFAULT_AS_OF = date(2026, 11, 1)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="folder to write the export into")] = SAMPLE_DIR,
+    policy: Annotated[str, typer.Option(help="policy id or YAML path the violations are planted against")] = "lustmonster",
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same files)")] = 1,
+    accounts: Annotated[int, typer.Option(help="number of customer accounts")] = 1000,
+    events: Annotated[Optional[int], typer.Option(help="web access-log events (default 20 x accounts)")] = None,
+    as_of: Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")] = DEFAULT_AS_OF.isoformat(),
+    fmt: Annotated[str, typer.Option("--format", help="parquet | csv | jsonl | mixed")] = "parquet",
+    access_log: Annotated[str, typer.Option(help="table | combined (Apache/Nginx log lines)")] = "table",
+) -> None:
+    """Write a synthetic export folder with planted violations and its ground-truth manifest."""
+    from .generate import generate_world
+    from .policy import load_policy, resolve_policy
+
+    pol = load_policy(resolve_policy(policy))
+    with _progress() as prog:
+        task = prog.add_task("generating", total=None)
+        manifest = generate_world(out_dir, pol, seed=seed, accounts=accounts, events=events, as_of=_date(as_of),
+                                  fmt=fmt, access_log_format=access_log,
+                                  progress=lambda t, n: prog.update(task, description=f"generating {t}", advance=1))
+    total = sum(manifest["tables"].values())
+    console.print(f"wrote {total:,} rows in {len(manifest['tables'])} tables to {out_dir} "
+                  f"(manifest.json: {len(manifest['expected'])} pledges with known truth)")
+
+
+@app.command("ingest")
+def ingest_cmd(
+    export: Annotated[Path, typer.Argument(help="export folder")],
+    db: Annotated[Path, typer.Option(help="DuckDB file to load into (kept; holds the quarantine)")] = Path("pledgecheck.duckdb"),
+) -> None:
+    """Load an export folder into DuckDB and print the reconciliation (read = loaded + quarantined)."""
+    from .engine import connect
+    from .ingest import ingest
+
+    con = connect(db)
+    with _progress() as prog:
+        task = prog.add_task("ingesting", total=None)
+        rep = ingest(con, export, progress=lambda t, n: prog.update(task, description=f"ingested {t}"))
+    _print_ingest(rep)
+    reasons = con.execute("SELECT table_name, regexp_replace(reason, ' \\(first seen.*', '') AS r, count(*) "
+                          "FROM quarantine GROUP BY ALL ORDER BY 1, 3 DESC").fetchall()
+    if reasons:
+        t = Table(title="Quarantined rows by reason (rows stay in the database, table quarantine)")
+        for c in ("table", "reason", "rows"):
+            t.add_column(c)
+        for tb, r, n in reasons[:40]:
+            t.add_row(tb, r, f"{n:,}")
+        out.print(t)
+    if rep.errors:
+        for tb, err in rep.errors.items():
+            console.print(f"[red]error[/red] {err}")
+        raise typer.Exit(2)
+
+
+def _print_ingest(rep) -> None:
+    t = Table(title=f"Ingestion of {rep.export_dir}")
+    for c in ("table", "files", "read", "loaded", "quarantined"):
+        t.add_column(c, justify="right" if c != "table" else "left")
+    for r in rep.as_rows():
+        if r["files"] or r["error"]:
+            t.add_row(r["table"], str(r["files"]), f"{r['rows_read']:,}", f"{r['rows_loaded']:,}",
+                      f"{r['rows_quarantined']:,}" if not r["error"] else "[red]error[/red]")
+    out.print(t)
+
+
+@app.command()
+def run(
+    policy: Annotated[str, typer.Option(help="policy id (policies/<id>.yaml) or a YAML path")],
+    export: Annotated[Path, typer.Option(help="export folder")] = SAMPLE_DIR,
+    as_of: Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")] = DEFAULT_AS_OF.isoformat(),
+    out_dir: Annotated[Path, typer.Option("--out", help="report root; the run goes to <out>/<policy>/<as-of>/")] = REPORTS_DIR,
+    salt: Annotated[Optional[str], typer.Option(help="pseudonym salt (default: $PLEDGECHECK_SALT, else random)")] = None,
+    db: Annotated[str, typer.Option(help="DuckDB file for the staged data (default: in memory)")] = ":memory:",
+    charts: Annotated[bool, typer.Option(help="render charts into the HTML report")] = True,
+) -> None:
+    """Run every check of a policy over an export folder and write the dated report folder."""
+    code = _run(policy, export, _date(as_of), out_dir, salt, db, charts)
+    raise typer.Exit(code)
+
+
+def _run(policy: str, export: Path, as_of: date, out_dir: Path, salt: str | None, db: str, charts: bool) -> int:
+    from .pipeline import check_export, salt_from, write_report
+    from .policy import load_policy, resolve_policy
+
+    pol = load_policy(resolve_policy(policy))
+    s, given = salt_from(salt)
+    if not given:
+        console.print("[yellow]note[/yellow] no --salt or $PLEDGECHECK_SALT: pseudonyms use a random salt and "
+                      "will not match other runs")
+    with _progress() as prog:
+        tasks = {"ingest": prog.add_task("ingesting", total=None),
+                 "check": prog.add_task("checking pledges", total=len(pol.pledges))}
+
+        def tick(stage: str, what: str) -> None:
+            prog.update(tasks[stage], advance=1, description=f"{'ingested' if stage == 'ingest' else 'checked'} {what}")
+
+        result = check_export(pol, export, as_of, s, db, progress=tick)
+    folder = write_report(result, out_dir, charts=charts)
+    print_summary(result.document(), folder)
+    return result.summary.exit_code
+
+
+def print_summary(doc: dict, folder: Path | None = None) -> None:
+    s, m = doc["summary"], doc["meta"]
+    out.print(f"[bold]{m['policy_name']}[/bold] as of {m['as_of']}: "
+              f"[green]{s['kept']} kept[/green], [red]{s['broken']} broken[/red], "
+              f"[yellow]{s['not_checked'] + s['errors']} not checked[/yellow]")
+    broken = [p for p in doc["pledges"] if p["status"] == "broken" and p["effective"]]
+    if broken:
+        t = Table(show_edge=False)
+        for c, j in (("pledge", "left"), ("severity", "left"), ("violations", "right"), ("in scope", "right"),
+                     ("rate", "right")):
+            t.add_column(c, justify=j)
+        for p in sorted(broken, key=lambda p: (p["severity"] != "critical", -(p["rate"] or 0)))[:15]:
+            t.add_row(p["pledge_id"], p["severity"], f"{p['violations']:,}", f"{p['population']:,}",
+                      f"{100 * (p['rate'] or 0):.2f}%")
+        out.print(t)
+        if len(broken) > 15:
+            out.print(f"... and {len(broken) - 15} more broken pledges")
+    for p in doc["pledges"]:
+        if p["status"] in ("not_checked", "error") and p["effective"]:
+            out.print(f"[yellow]{p['status']}[/yellow] {p['pledge_id']}: {p['message']}")
+    contradictions = [f for f in doc["lint"] if f["kind"] == "contradiction"]
+    if contradictions:
+        out.print(f"{len(contradictions)} contradictions inside the policy (see `pledgecheck lint`)")
+    if folder:
+        out.print(f"report: {folder / 'report.html'}")
+
+
+@app.command()
+def summary(folder: Annotated[Path, typer.Argument(help="a run folder (<out>/<policy>/<as-of>)")]) -> None:
+    """Print the one-screen summary of a finished run."""
+    from .results import load_results
+
+    try:
+        doc = load_results(folder)
+    except OSError:
+        console.print(f"[red]error[/red] {folder}: no results.json (is this a run folder?)")
+        raise typer.Exit(2)
+    print_summary(doc, folder)
+    raise typer.Exit(doc["summary"]["exit_code"])
+
+
+@app.command()
+def lint(
+    policies: Annotated[Optional[list[str]], typer.Argument(help="policy ids or YAML paths (default: all bundled)")] = None,
+    strict: Annotated[bool, typer.Option(help="exit 1 when a contradiction or orphan is found")] = False,
+) -> None:
+    """Check policy files: schema, contradictions, overlaps, unreachable rules, orphan checks."""
+    from .lint import lint_policy, orphans
+    from .policy import load_all_bundled, load_policy, resolve_policy
+
+    pols = [load_policy(resolve_policy(p)) for p in policies] if policies else load_all_bundled()
+    n = 0
+    for pol in pols:
+        findings = lint_policy(pol)
+        out.print(f"[bold]{pol.id}[/bold]: {len(pol.pledges)} pledges, {len(pol.unverifiable)} unverifiable "
+                  f"promises, {len(findings)} findings")
+        for f in findings:
+            print(f.render())
+        n += sum(f.kind in ("contradiction", "orphan") for f in findings)
+    if not policies:
+        orph = orphans(pols)
+        for f in orph:
+            print(f.render())
+        n += len(orph)
+    raise typer.Exit(1 if strict and n else 0)
+
+
+@app.command()
+def demo(
+    policy: Annotated[str, typer.Option(help="policy to check")] = "lustmonster",
+    as_of: Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")] = DEFAULT_AS_OF.isoformat(),
+    out_dir: Annotated[Path, typer.Option("--out")] = REPORTS_DIR,
+) -> None:
+    """Quick start: generate the bundled sample (if missing), check it, write and summarize the report."""
+    from .generate import generate_world
+    from .policy import load_policy, resolve_policy
+
+    if not (SAMPLE_DIR / "manifest.json").exists():
+        console.print(f"generating the sample export in {SAMPLE_DIR} ...")
+        generate_world(SAMPLE_DIR, load_policy(resolve_policy("lustmonster")), seed=1, accounts=1000,
+                       as_of=DEFAULT_AS_OF)
+    code = _run(policy, SAMPLE_DIR, _date(as_of), out_dir, None, ":memory:", True)
+    console.print("(the sample has planted violations, so broken pledges are expected: exit code "
+                  f"{code} is what a scheduler would see)")
+    raise typer.Exit(0)
+
+
+def main() -> None:
+    try:
+        app()
+    except PledgecheckError as e:
+        console.print(f"[red]error[/red] {e}", markup=True, highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

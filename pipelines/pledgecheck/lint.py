@@ -1,0 +1,217 @@
+"""The policy linter: contradictions, overlaps, unreachable rules and orphans.
+
+Two pledges of one policy **rule on the same thing** when they use the same check on the same
+table and anchors, their jurisdictions overlap and their `where` filters can select a common
+row. If their numbers differ (7 vs 10 years, 30 days vs one month) that is a
+**contradiction**: both quotes and sections are reported and the strictest pledge wins unless
+one says `resolution: this`. The loser is kept in the report but marked superseded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .checks import available_checks, header
+from .contract import Contract, load_contract
+from .duration import Duration
+from .policy import (
+    AgeParams, BackupParams, ConsentParams, DeadlineParams, IpParams, KAnonParams, OptOutParams, Pledge,
+    Policy, RetentionParams, UsageParams,
+)
+
+
+@dataclass
+class Finding:
+    kind: str                 # contradiction | overlap | unreachable | orphan
+    policy: str
+    pledges: list[str]
+    message: str
+    quotes: list[tuple[str, str]] = field(default_factory=list)   # (section, quote) per pledge
+    winner: str | None = None
+
+    def render(self) -> str:
+        lines = [f"[{self.kind}] {self.policy}: {self.message}"]
+        for pid, (section, quote) in zip(self.pledges, self.quotes):
+            lines.append(f"    {pid}  (section: {section})")
+            lines.append(f"        \"{quote}\"")
+        if self.winner:
+            lines.append(f"    resolution: {self.winner} applies")
+        return "\n".join(lines)
+
+
+# (value used for comparison, smaller-is-stricter?, human text) of a pledge's rule
+def rule_value(p: Pledge) -> tuple[float, bool, str] | None:
+    prm = p.params
+    if isinstance(prm, RetentionParams):
+        return prm.period.approx_days(), True, str(prm.period)
+    if isinstance(prm, DeadlineParams):
+        total = prm.limit.approx_days()
+        text = str(prm.limit)
+        if prm.extension:
+            text += f" (+{prm.extension.by} with notice)"
+            total += prm.extension.by.approx_days() / 1000  # tie-breaker only
+        return total, True, text
+    if isinstance(prm, ConsentParams):
+        if prm.validity is None:
+            return None
+        return prm.validity.approx_days(), True, f"valid {prm.validity}"
+    if isinstance(prm, OptOutParams):
+        return prm.grace.approx_days(), True, f"within {prm.grace}"
+    if isinstance(prm, IpParams):
+        return prm.after.approx_days(), True, f"truncated after {prm.after}"
+    if isinstance(prm, KAnonParams):
+        return float(prm.k), False, f"k >= {prm.k}"
+    if isinstance(prm, UsageParams):
+        return float(prm.max), True, f"at most {prm.max} per {prm.per.replace('_', ' ')}"
+    if isinstance(prm, AgeParams):
+        return float(prm.min_age), False, f"at least {prm.min_age} years old"
+    if isinstance(prm, BackupParams):
+        return prm.rotation.approx_days(), True, f"purged within {prm.rotation}"
+    return None
+
+
+def scope_key(p: Pledge) -> tuple:
+    """What a pledge rules on, without its number and filters."""
+    prm = p.params
+    d = prm.model_dump(by_alias=True, exclude={"where", "period", "limit", "extension", "validity", "grace",
+                                                 "after", "k", "max", "min_age", "rotation", "due_soon",
+                                                 "threshold", "next_working_day", "calendar"})
+    return tuple(sorted((k, str(v)) for k, v in d.items()))
+
+
+def _overlap(a: Pledge, b: Pledge) -> bool:
+    ja = None if a.jurisdictions == "all" else set(a.jurisdictions)
+    jb = None if b.jurisdictions == "all" else set(b.jurisdictions)
+    if ja is not None and jb is not None and not ja & jb:
+        return False
+    wa, wb = getattr(a.params, "where", {}) or {}, getattr(b.params, "where", {}) or {}
+    for col in set(wa) & set(wb):
+        va = {str(v) for v in (wa[col] if isinstance(wa[col], list) else [wa[col]])}
+        vb = {str(v) for v in (wb[col] if isinstance(wb[col], list) else [wb[col]])}
+        if not va & vb:
+            return False
+    return True
+
+
+def lint_policy(policy: Policy, contract: Contract | None = None) -> list[Finding]:
+    contract = contract or load_contract()
+    out: list[Finding] = []
+    groups: dict[tuple, list[Pledge]] = {}
+    for p in policy.pledges:
+        groups.setdefault(scope_key(p), []).append(p)
+        out += _unreachable(policy, p, contract)
+    for members in groups.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                if not _overlap(a, b):
+                    continue
+                ra, rb = rule_value(a), rule_value(b)
+                quotes = [(a.section, a.quote), (b.section, b.quote)]
+                if ra is None or rb is None or ra[0] == rb[0]:
+                    out.append(Finding("overlap", policy.id, [a.id, b.id],
+                                       "two pledges rule on the same records with the same terms", quotes))
+                    continue
+                winner = _winner(a, b, ra, rb)
+                out.append(Finding(
+                    "contradiction", policy.id, [a.id, b.id],
+                    f"{a.check} on {getattr(a.params, 'table', 'the export')}: {ra[2]} vs {rb[2]}",
+                    quotes, winner))
+    return out
+
+
+def _winner(a: Pledge, b: Pledge, ra, rb) -> str:
+    if a.resolution == "this" and b.resolution != "this":
+        return a.id
+    if b.resolution == "this" and a.resolution != "this":
+        return b.id
+    smaller_stricter = ra[1]
+    a_stricter = ra[0] < rb[0] if smaller_stricter else ra[0] > rb[0]
+    return a.id if a_stricter else b.id
+
+
+def _unreachable(policy: Policy, p: Pledge, contract: Contract) -> list[Finding]:
+    out = []
+    table = getattr(p.params, "table", None)
+    t = contract.tables.get(table) if table else None
+    if t is None:
+        return out
+    if p.jurisdictions != "all" and "jurisdiction" not in t.columns:
+        out.append(Finding("unreachable", policy.id, [p.id],
+                           f"jurisdictions {p.jurisdictions} cannot be applied: {t.name} has no jurisdiction "
+                           "column, so the pledge is checked for every jurisdiction", [(p.section, p.quote)]))
+    for col, val in (getattr(p.params, "where", {}) or {}).items():
+        allowed = t.columns[col].values if col in t.columns else None
+        vals = val if isinstance(val, list) else [val]
+        if allowed and not {str(v) for v in vals} & set(allowed):
+            out.append(Finding("unreachable", policy.id, [p.id],
+                               f"where {col} in {vals}: none of these values can occur (allowed: {list(allowed)})",
+                               [(p.section, p.quote)]))
+    return out
+
+
+def superseded(findings: list[Finding]) -> dict[str, str]:
+    """pledge id -> the pledge that wins over it (strictest wins, or resolution: this)."""
+    out: dict[str, str] = {}
+    for f in findings:
+        if f.kind == "contradiction" and f.winner:
+            for pid in f.pledges:
+                if pid != f.winner:
+                    out.setdefault(pid, f.winner)
+    return out
+
+
+def orphans(policies: list[Policy]) -> list[Finding]:
+    """Checks no pledge uses, and pledges whose check has no SQL file, or whose SQL header does
+    not list them (for the bundled policies)."""
+    out: list[Finding] = []
+    checks = set(available_checks())
+    used: dict[str, set[str]] = {c: set() for c in checks}
+    for pol in policies:
+        for p in pol.pledges:
+            if p.check not in checks:
+                out.append(Finding("orphan", pol.id, [p.id], f"no SQL check named {p.check!r}"))
+            else:
+                used[p.check].add(p.id)
+    for c, ids in used.items():
+        if not ids:
+            out.append(Finding("orphan", "-", [], f"check {c} verifies no pledge"))
+        listed = {w for w in header(c).get("verifies", "").replace(",", " ").split() if "." in w}
+        for pid in sorted(ids - listed):
+            out.append(Finding("orphan", pid.split(".")[0], [pid], f"sql/checks/{c}.sql does not list {pid} "
+                                                                    "in its 'verifies' header"))
+        for pid in sorted(listed - ids):
+            out.append(Finding("orphan", pid.split(".")[0], [pid], f"sql/checks/{c}.sql lists {pid}, "
+                                                                    "which no bundled pledge with that check has"))
+    return out
+
+
+def sync_headers(policies: list[Policy]) -> list[str]:
+    """Rewrite each check's `-- verifies:` header from the bundled policies; returns changed checks."""
+    from importlib import resources
+    from pathlib import Path
+
+    from .checks import template_text
+
+    by_check: dict[str, list[str]] = {}
+    for pol in policies:
+        for p in pol.pledges:
+            by_check.setdefault(p.check, []).append(p.id)
+    changed = []
+    for c in available_checks():
+        path = Path(str(resources.files("pledgecheck").joinpath(f"sql/checks/{c}.sql")))
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        start = next(i for i, ln in enumerate(lines) if ln.startswith("-- verifies:"))
+        end = start + 1
+        while end < len(lines) and lines[end].startswith("--   "):
+            end += 1
+        ids = sorted(by_check.get(c, []))
+        new = (["-- verifies:\n"] + [f"--   {pid}\n" for pid in ids]) if ids else ["-- verifies: (none)\n"]
+        if lines[start:end] != new:
+            lines[start:end] = new
+            path.write_text("".join(lines), encoding="utf-8")
+            changed.append(c)
+    template_text.cache_clear()
+    return changed
+
+
+def duration_text(d: Duration | None) -> str:
+    return str(d) if d else "-"

@@ -1,0 +1,73 @@
+"""The main job: ingest an export folder, run a policy's checks, write the dated report.
+
+Used by the CLI (`pledgecheck run`), the notebooks and the scheduler alike.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from .contract import load_contract
+from .engine import connect
+from .ingest import IngestReport, ingest
+from .lint import Finding, lint_policy, superseded
+from .policy import Policy, load_policy, resolve_policy
+from .results import RunSummary, build_document, summarize, write_run
+from .runner import PledgeResult, run_policy
+
+
+@dataclass
+class Run:
+    policy: Policy
+    as_of: date
+    ingest: IngestReport
+    results: list[PledgeResult]
+    findings: list[Finding]
+    con: duckdb.DuckDBPyConnection
+    folder: Path | None = None
+
+    @property
+    def summary(self) -> RunSummary:
+        return summarize(self.results)
+
+    def document(self) -> dict:
+        return build_document(self.policy, self.as_of.isoformat(), self.results, self.ingest, self.findings)
+
+
+def salt_from(value: str | None) -> tuple[str, bool]:
+    """The pseudonym salt: argument, else $PLEDGECHECK_SALT, else a random one (flag False)."""
+    s = value or os.environ.get("PLEDGECHECK_SALT")
+    if s:
+        return s, True
+    return secrets.token_hex(16), False
+
+
+def check_export(policy: str | Policy, export_dir: str | Path, as_of: date, salt: str,
+                 database: str | Path = ":memory:", progress: Callable[[str, str], None] | None = None) -> Run:
+    """Ingest + lint + every check of the policy. Nothing is written to disk (but `database`)."""
+    pol = policy if isinstance(policy, Policy) else load_policy(resolve_policy(policy))
+    contract = load_contract()
+    con = connect(database)
+    rep = ingest(con, export_dir, contract, progress=(lambda t, n: progress("ingest", t)) if progress else None)
+    present = {t for t, r in rep.tables.items() if r.present}
+    missing = {t: f"{t}: {r.error}" if r.error else f"no {t} export in {export_dir}" for t, r in rep.tables.items()
+               if not r.present}
+    findings = lint_policy(pol, contract)
+    results = run_policy(con, pol, as_of, salt, present, missing, superseded(findings), contract,
+                         progress=(lambda pid: progress("check", pid)) if progress else None)
+    return Run(pol, as_of, rep, results, findings, con)
+
+
+def write_report(run: Run, out_root: str | Path, charts: bool = True) -> Path:
+    from .report import render_html
+
+    doc = run.document()
+    html = render_html(doc, charts=charts)
+    run.folder = write_run(out_root, doc, {"report.html": html})
+    return run.folder

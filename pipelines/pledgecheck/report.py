@@ -1,0 +1,30 @@
+"""The self-contained HTML report a DPO can forward (first screen: kept vs broken)."""
+from __future__ import annotations
+
+from importlib import resources
+
+import jinja2
+
+_STATUS_ORDER = {"broken": 0, "error": 1, "not_checked": 2, "kept": 3}
+_SEV_ORDER = {"critical": 0, "warning": 1}
+
+
+def render_html(doc: dict, charts: bool = True) -> str:
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    tpl = env.from_string(resources.files("pledgecheck").joinpath("templates/report.html.j2").read_text("utf-8"))
+    pledges = sorted(doc["pledges"], key=lambda p: (not p["effective"], _STATUS_ORDER.get(p["status"], 9),
+                                                    _SEV_ORDER.get(p["severity"], 9), p["pledge_id"]))
+    chart_svgs: dict[str, str] = {}
+    overview = None
+    if charts:
+        from .charts import overview_svg, pledge_svg
+
+        overview = overview_svg(doc)
+        for p in pledges:
+            svg = pledge_svg(p)
+            if svg:
+                chart_svgs[p["pledge_id"]] = svg
+    return tpl.render(meta=doc["meta"], summary=doc["summary"], pledges_sorted=pledges,
+                      unverifiable=doc["unverifiable"], ingest=doc["ingest"],
+                      contradictions=[f for f in doc["lint"] if f["kind"] == "contradiction"],
+                      charts=chart_svgs, overview_chart=overview)
