@@ -230,6 +230,27 @@ def demo(
     raise typer.Exit(0)
 
 
+@app.command("contract-doc")
+def contract_doc(
+    target: Annotated[Path, typer.Argument(help="where to write the page")] = ROOT / "data" / "CONTRACT.md",
+) -> None:
+    """Regenerate data/CONTRACT.md from the export contract."""
+    from .contract_doc import render_contract
+
+    target.write_text(render_contract(), encoding="utf-8")
+    console.print(f"wrote {target}")
+
+
+@app.command("sync-headers")
+def sync_headers_cmd() -> None:
+    """Rewrite the `-- verifies:` header of every SQL check from the bundled policies."""
+    from .lint import sync_headers
+    from .policy import load_all_bundled
+
+    changed = sync_headers(load_all_bundled())
+    console.print(f"updated: {', '.join(changed) or 'nothing'}")
+
+
 def main() -> None:
     try:
         app()
