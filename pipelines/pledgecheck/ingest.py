@@ -177,7 +177,7 @@ def _read_parquet(con, path: Path, t: Table) -> tuple[dict[str, str], list[str]]
     con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {sel}, {lit(path)} AS _file, "
                 f"file_row_number + 1 AS _line, CAST(NULL AS VARCHAR) AS _err, CAST(NULL AS VARCHAR) AS _rawtext "
                 f"FROM read_parquet({lit(path)}, file_row_number = true)")
-    types = dict(con.execute("SELECT column_name, data_type FROM (DESCRIBE _raw)").fetchall())
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _raw)").fetchall())
     return {c: types[c] for c in cols}, [c for c in schema if c not in t.columns]
 
 
@@ -221,7 +221,9 @@ def _read_lines(con, path: Path) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE _lines AS
         WITH rej AS (SELECT line, any_value(error_type) AS err, line - row_number() OVER (ORDER BY line) AS shift
                      FROM reject_errors GROUP BY line)
-        SELECT ord + 1 + (SELECT count(*) FROM rej WHERE rej.shift < ord + 1) AS _line, text, NULL AS _err FROM _lines_ok
+        SELECT * FROM (SELECT ord + 1 + (SELECT count(*) FROM rej WHERE rej.shift < ord + 1) AS _line, text,
+                              NULL AS _err FROM _lines_ok)
+        WHERE text IS NOT NULL AND trim(text) <> ''  -- blank lines are not records
         UNION ALL SELECT line, NULL, 'unreadable line: ' || err FROM rej""")
 
 
