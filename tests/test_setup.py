@@ -1,0 +1,56 @@
+"""The project sets up the same way everywhere: pins agree, CI runs the README's command."""
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pins(lines):
+    out = {}
+    for line in lines:
+        line = line.split("#")[0].strip()
+        m = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([^\s;]+)", line)
+        if m:
+            out[m.group(1).lower().replace("_", "-")] = m.group(2)
+    return out
+
+
+def test_environment_yml_pins_match_requirements():
+    req = pins((ROOT / "requirements.txt").read_text().splitlines())
+    req.update(pins((ROOT / "requirements-dev.txt").read_text().splitlines()))
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    conda = pins(pip_section)
+    assert conda == req, {k: (req.get(k), conda.get(k)) for k in set(req) | set(conda) if req.get(k) != conda.get(k)}
+
+
+def test_installed_versions_are_the_pinned_ones():
+    from importlib.metadata import version
+
+    req = pins((ROOT / "requirements.txt").read_text().splitlines())
+    wrong = {name: (want, version(name)) for name, want in req.items() if version(name) != want}
+    assert not wrong, f"installed versions differ from requirements.txt: {wrong}"
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = [ln.strip() for ln in (ROOT / ".ci" / "run").read_text().splitlines()
+          if ln.strip() and not ln.strip().startswith(("#", "set ", "cd ", "export "))]
+    readme = (ROOT / "README.md").read_text()
+    assert ci[-1] in readme, f".ci/run ends with {ci[-1]!r}, which the README does not show"
+
+
+def test_every_duckdb_connection_is_utc():
+    from pledgecheck.engine import connect
+
+    assert connect().execute("SELECT current_setting('TimeZone')").fetchone()[0] == "UTC"
+
+
+def test_notebooks_are_committed_without_outputs():
+    import json
+
+    for nb in (ROOT / "notebooks").glob("*.ipynb"):
+        cells = json.loads(nb.read_text())["cells"]
+        dirty = [i for i, c in enumerate(cells) if c.get("outputs") or c.get("execution_count")]
+        assert not dirty, f"{nb.name}: cells {dirty} have outputs; strip them before committing"
