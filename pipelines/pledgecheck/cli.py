@@ -251,6 +251,108 @@ def sync_headers_cmd() -> None:
     console.print(f"updated: {', '.join(changed) or 'nothing'}")
 
 
+def _emit(doc: dict, as_json: bool) -> None:
+    import json
+
+    if as_json:
+        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n")
+
+
+@app.command()
+def scan(
+    path: Annotated[Path, typer.Argument(help="file or folder (CSV, Parquet, JSON Lines, text, logs, HTML, notebooks)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")] = False,
+    names_from: Annotated[Optional[Path], typer.Option(help="also look for the names in this accounts export")] = None,
+) -> None:
+    """Scan for personal data: full card numbers, e-mail addresses, full IP addresses. Exit 1 if found."""
+    from .adhoc import scan_path
+
+    names = _names_from(names_from) if names_from else None
+    doc = scan_path(path, names=names)
+    if as_json:
+        _emit(doc, True)
+    else:
+        out.print(f"scanned {doc['files_scanned']} files: {len(doc['findings'])} findings "
+                  + (", ".join(f"{k} {v}" for k, v in sorted(doc["counts"].items())) or ""))
+        for x in doc["findings"][:200]:
+            where = f"line {x['line']}" if x["line"] else f"row {x['row']}"
+            col = f", column {x['column']}" if x["column"] else ""
+            out.print(f"  {x['file']}: {where}{col}: {x['kind']} {x['masked']}", markup=False, highlight=False)
+        if len(doc["findings"]) > 200:
+            out.print(f"  ... {len(doc['findings']) - 200} more (use --json for all)")
+    raise typer.Exit(1 if doc["findings"] else 0)
+
+
+def _names_from(path: Path) -> set[str]:
+    import duckdb
+
+    from .adhoc import _relation
+
+    con = duckdb.connect()
+    try:
+        rows = con.execute(f"SELECT DISTINCT name FROM {_relation(path)} WHERE name IS NOT NULL").fetchall()
+    except duckdb.Error as e:
+        raise PledgecheckError(f"{path}: cannot read names ({str(e).splitlines()[0]})") from None
+    return {r[0] for r in rows}
+
+
+@app.command()
+def kanon(
+    path: Annotated[Path, typer.Argument(help="table to be shared (CSV, Parquet or JSON Lines)")],
+    qi: Annotated[str, typer.Option(help="quasi-identifier columns, comma-separated")],
+    sensitive: Annotated[Optional[str], typer.Option(help="sensitive columns, comma-separated (for l-diversity)")] = None,
+    k: Annotated[Optional[int], typer.Option(help="list the classes smaller than k")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")] = False,
+) -> None:
+    """k-anonymity and l-diversity of a table before it is shared. Exit 1 if k is below --k."""
+    from .adhoc import k_anonymity
+
+    split = lambda s: [c.strip() for c in s.split(",") if c.strip()]  # noqa: E731
+    doc = k_anonymity(path, split(qi), split(sensitive) if sensitive else None, k)
+    if as_json:
+        _emit(doc, True)
+    else:
+        out.print(f"{doc['file']}: {doc['rows']:,} rows, {doc['equivalence_classes']:,} equivalence classes on "
+                  f"{', '.join(doc['quasi_identifiers'])}")
+        out.print(f"k = {doc['k']}" + (f", l = {doc['l']}" if doc["l"] is not None else "")
+                  + f"; {doc['unique_rows']:,} rows are unique on the quasi-identifiers")
+        if k:
+            out.print(f"{len(doc['classes_below_threshold'])} classes below k = {k}"
+                      + (" (first 100)" if len(doc["classes_below_threshold"]) == 100 else ""))
+            for c in doc["classes_below_threshold"][:20]:
+                out.print(f"  size {c['size']}: {c['values']}", markup=False, highlight=False)
+    raise typer.Exit(1 if k and doc["k"] is not None and doc["k"] < k else 0)
+
+
+@app.command()
+def deadline(
+    received: Annotated[str, typer.Option(help="date the request was received, YYYY-MM-DD")],
+    verified: Annotated[Optional[str], typer.Option(help="identity verification date")] = None,
+    extension_notice: Annotated[Optional[str], typer.Option(help="date the person was told of an extension")] = None,
+    jurisdiction: Annotated[Optional[str], typer.Option(help="EU, UK, US-CA or OTHER (filters policy pledges)")] = None,
+    calendar: Annotated[Optional[str], typer.Option(help="holiday calendar for business days, e.g. US-CA, LU")] = None,
+    policy: Annotated[Optional[str], typer.Option(help="also the company's own promises from this policy")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")] = False,
+) -> None:
+    """Due dates of a data-subject request under every regime (GDPR, UK, CCPA, the policy's own)."""
+    from .adhoc import deadlines, parse_day
+    from .policy import load_policy, resolve_policy
+
+    pol = load_policy(resolve_policy(policy)) if policy else None
+    doc = deadlines(parse_day(received, "received"), parse_day(verified, "verified"),
+                    parse_day(extension_notice, "extension-notice"), jurisdiction, calendar, pol)
+    if as_json:
+        _emit(doc, True)
+        return
+    t = Table(title=f"Request received {doc['received']}")
+    for c in ("regime", "clock starts", "due", "extended due", "extension applies"):
+        t.add_column(c)
+    for name, r in doc["regimes"].items():
+        t.add_row(name, r["start"] or "not started", r["due"] or "-", r["extended_due"] or "-",
+                  "yes" if r["extension_applies"] else "no")
+    out.print(t)
+
+
 def main() -> None:
     try:
         app()

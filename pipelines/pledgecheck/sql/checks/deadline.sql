@@ -51,5 +51,8 @@ select
     case when end_at is not null then date_diff('second', start_at, end_at) / 86400.0
          else date_diff('second', start_at, cast({{ as_of }} as timestamp)) / 86400.0 end as measure,
     segment,
-    cast(date_trunc('month', start_at) as date) as period
+    cast(date_trunc('month', start_at) as date) as period,
+    due_at as due,
+    due_base as due_original,
+    due_extended
 from final

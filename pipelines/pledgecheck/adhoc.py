@@ -1,0 +1,281 @@
+"""Ad-hoc checks an analyst runs on any file or date.
+
+- `scan_path`: a personal-data scan of a file or folder (cards, e-mails, full IPs).
+- `k_anonymity`: k, l, equivalence classes and unique rows of a table before it is shared.
+- `deadlines`: due dates of a request under every regime the policies use.
+
+Each returns a plain dict whose keys are documented in docs/ADHOC.md and kept stable.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+from .detectors import find_all, names_in
+from .engine import connect, lit, q
+from .errors import PledgecheckError
+
+TEXT_SUFFIXES = {".txt", ".log", ".html", ".htm", ".md", ".ipynb", ".json", ".xml", ".sql", ".py", ".yaml",
+                 ".yml", ".svg", ".tsv"}
+MAX_FINDINGS = 10_000
+
+
+# ---------------------------------------------------------------- personal-data scan
+def scan_path(path: str | Path, names: set[str] | None = None, max_findings: int = MAX_FINDINGS) -> dict:
+    """Scan a file or every file below a folder. Keys: files_scanned, findings, counts, truncated."""
+    root = Path(path)
+    if not root.exists():
+        raise PledgecheckError(f"{root}: no such file or folder")
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    findings: list[dict] = []
+    scanned = 0
+    for f in files:
+        kind = _file_kind(f)
+        if kind is None:
+            continue
+        scanned += 1
+        for item in _scan_file(f, kind, names or set()):
+            findings.append(item)
+            if len(findings) >= max_findings:
+                break
+        if len(findings) >= max_findings:
+            break
+    counts: dict[str, int] = {}
+    for x in findings:
+        counts[x["kind"]] = counts.get(x["kind"], 0) + 1
+    return {"files_scanned": scanned, "findings": findings, "counts": counts,
+            "truncated": len(findings) >= max_findings}
+
+
+def _file_kind(f: Path) -> str | None:
+    suffixes = [s.lower() for s in f.suffixes]
+    if not suffixes:
+        return "text"
+    s = suffixes[-1]
+    if s == ".parquet":
+        return "parquet"
+    if s == ".csv":
+        return "csv"
+    if s in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if s in TEXT_SUFFIXES or s.startswith(".log") or (len(suffixes) > 1 and suffixes[-2] == ".log"):
+        return "text"
+    if s in (".png", ".jpg", ".jpeg", ".gif", ".ico", ".woff", ".woff2", ".gz", ".zip", ".duckdb", ".pyc"):
+        return None
+    return "text"
+
+
+def _finding(f: Path, kind: str, masked: str, line: int | None = None, row: int | None = None,
+             column: str | None = None) -> dict:
+    return {"file": str(f), "line": line, "row": row, "column": column, "kind": kind, "masked": masked}
+
+
+def _scan_file(f: Path, kind: str, names: set[str]):
+    if kind == "parquet":
+        yield from _scan_parquet(f, names)
+        return
+    try:
+        handle = open(f, encoding="utf-8", errors="replace", newline="")
+    except OSError as e:
+        raise PledgecheckError(f"{f}: cannot read ({e.strerror})") from None
+    with handle:
+        if kind == "csv":
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            for i, rec in enumerate(reader, start=1):
+                for j, value in enumerate(rec):
+                    col = header[j] if j < len(header) else f"column {j + 1}"
+                    for h in find_all(value) + names_in(value, names):
+                        yield _finding(f, h.kind, h.masked, line=reader.line_num, row=i, column=col)
+        else:
+            for n, text in enumerate(handle, start=1):
+                if kind == "jsonl":
+                    try:
+                        obj = json.loads(text)
+                    except ValueError:
+                        obj = None
+                    if isinstance(obj, dict):
+                        for key, value in obj.items():
+                            s = value if isinstance(value, str) else json.dumps(value)
+                            for h in find_all(s) + names_in(s, names):
+                                yield _finding(f, h.kind, h.masked, line=n, row=n, column=key)
+                        continue
+                for h in find_all(text) + names_in(text, names):
+                    yield _finding(f, h.kind, h.masked, line=n)
+
+
+def _scan_parquet(f: Path, names: set[str]):
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(f)
+    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for broken files
+        raise PledgecheckError(f"{f}: not a readable Parquet file ({e})") from None
+    row0 = 0
+    text_cols = [fld.name for fld in pf.schema_arrow if str(fld.type) in ("string", "large_string")]
+    for batch in pf.iter_batches(batch_size=65536, columns=text_cols or None):
+        for name in text_cols:
+            for i, value in enumerate(batch.column(name).to_pylist()):
+                if value:
+                    for h in find_all(value) + names_in(value, names):
+                        yield _finding(f, h.kind, h.masked, row=row0 + i + 1, column=name)
+        row0 += batch.num_rows
+
+
+# ---------------------------------------------------------------- k-anonymity
+def _relation(f: Path) -> str:
+    if not f.is_file():
+        raise PledgecheckError(f"{f}: no such file")
+    s = [x.lower() for x in f.suffixes if x.lower() != ".gz"]
+    ext = s[-1] if s else ""
+    if ext == ".parquet":
+        return f"read_parquet({lit(f)})"
+    if ext == ".csv":
+        return f"read_csv({lit(f)}, header = true)"
+    if ext in (".jsonl", ".ndjson", ".json"):
+        return f"read_json({lit(f)}, format = 'newline_delimited')"
+    raise PledgecheckError(f"{f}: unsupported format {ext or '(none)'}; use CSV, Parquet or JSON Lines")
+
+
+def k_anonymity(path: str | Path, quasi_identifiers: list[str], sensitive: list[str] | None = None,
+                k: int | None = None, max_classes: int = 100) -> dict:
+    """k (smallest class), l (fewest distinct sensitive values in a class), classes, unique rows.
+
+    Keys: file, rows, quasi_identifiers, sensitive, k, l, equivalence_classes, unique_rows,
+    threshold, classes_below_threshold (each: values of the quasi-identifiers, size).
+    Null values of a quasi-identifier form their own value (as in a GROUP BY).
+    """
+    f = Path(path)
+    if not quasi_identifiers:
+        raise PledgecheckError("name at least one quasi-identifier column (--qi)")
+    con = connect()
+    rel = _relation(f)
+    try:
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
+    except Exception as e:  # noqa: BLE001 - duckdb raises IO/Invalid input errors for unreadable files
+        raise PledgecheckError(f"{f}: cannot read ({str(e).splitlines()[0]})") from None
+    for c in quasi_identifiers + (sensitive or []):
+        if c not in cols:
+            raise PledgecheckError(f"{f}: unknown column {c!r}; the file has: {', '.join(cols)}")
+    qi = ", ".join(q(c) for c in quasi_identifiers)
+    l_expr = ", ".join(f"count(DISTINCT {q(s)})" for s in sensitive or []) or "NULL"
+    con.execute(f"CREATE TEMP TABLE classes AS SELECT {qi}, count(*) AS size, "
+                f"{'least(' + l_expr + ')' if sensitive and len(sensitive) > 1 else l_expr} AS l "
+                f"FROM {rel} GROUP BY ALL")
+    rows, k_val, l_val, n_classes, unique = con.execute(
+        "SELECT coalesce(sum(size), 0), min(size), min(l), count(*), coalesce(sum(size) FILTER (size = 1), 0) "
+        "FROM classes").fetchone()
+    below = []
+    if k:
+        for rec in con.execute(f"SELECT {qi}, size FROM classes WHERE size < $k ORDER BY size, {qi} LIMIT $m",
+                               {"k": k, "m": max_classes}).fetchall():
+            below.append({"values": {c: _plain(v) for c, v in zip(quasi_identifiers, rec[:-1])}, "size": rec[-1]})
+    return {"file": str(f), "rows": int(rows), "quasi_identifiers": quasi_identifiers, "sensitive": sensitive or [],
+            "k": int(k_val) if k_val is not None else None, "l": int(l_val) if l_val is not None else None,
+            "equivalence_classes": int(n_classes), "unique_rows": int(unique), "threshold": k,
+            "classes_below_threshold": below}
+
+
+def _plain(v):
+    return v.isoformat() if isinstance(v, (date, datetime)) else v
+
+
+# ---------------------------------------------------------------- deadline calculator
+def parse_day(text: str | None, field: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise PledgecheckError(f"--{field}: {text!r} is not a date; write YYYY-MM-DD") from None
+
+
+REGIMES = [
+    # (name, description, start anchor, end anchor, params) — evaluated by the same SQL deadline check
+    ("gdpr", "GDPR Art. 12(3): one calendar month (+2 months if notified within the first month)",
+     {"start": "received", "limit": "1 month", "extension": {"by": "2 months"}}),
+    ("gdpr_uk_next_working_day", "UK GDPR as the ICO applies it: a deadline on a weekend or bank holiday "
+     "moves to the next working day",
+     {"start": "received", "limit": "1 month", "extension": {"by": "2 months"}, "next_working_day": True,
+      "calendar": "GB-ENG"}),
+    ("ccpa", "CCPA 11 CCR 7021: 45 calendar days (+45 with notice), from receipt",
+     {"start": "received", "limit": "45 days", "extension": {"by": "45 days"}}),
+    ("ccpa_acknowledge", "CCPA 11 CCR 7021: acknowledge within 10 business days",
+     {"start": "received", "limit": "10 business days", "calendar": "US-CA"}),
+    ("ccpa_opt_out", "CCPA 11 CCR 7026: act on an opt-out of sale/sharing within 15 business days",
+     {"start": "received", "limit": "15 business days", "calendar": "US-CA"}),
+]
+
+
+def deadlines(received: date, verified: date | None = None, extension_notice: date | None = None,
+              jurisdiction: str | None = None, calendar: str | None = None, policy=None) -> dict:
+    """Due dates under each regime. Keys: received, verified, extension_notice, regimes
+    ({name: {description, start, due, extended_due, extension_applies}}), and one top-level
+    object per regime name with `due` and `extended_due` (the documented short form)."""
+    pledges = []
+    for name, desc, prm in REGIMES:
+        prm = dict(prm)
+        if calendar and prm.get("calendar") and name != "gdpr_uk_next_working_day":
+            prm["calendar"] = calendar
+        pledges.append((name, desc, prm))
+    if policy is not None:
+        for p in policy.pledges:
+            prm = p.params
+            if prm.check == "deadline" and prm.table == "data_subject_requests" and prm.end == "completed":
+                if jurisdiction and p.jurisdictions != "all" and jurisdiction not in p.jurisdictions:
+                    continue
+                dump = prm.model_dump(by_alias=True, exclude={"check", "table", "end", "where"}, exclude_none=True)
+                dump = {k: (str(v) if k in ("limit", "due_soon") else v) for k, v in dump.items()}
+                if "extension" in dump:
+                    ext = prm.extension
+                    dump["extension"] = {"by": str(ext.by), "notice": ext.notice,
+                                         **({"notice_within": str(ext.notice_within)} if ext.notice_within else {})}
+                if prm.calendar is None and prm.limit.unit == "business_days":
+                    dump["calendar"] = policy.policy.calendar
+                pledges.append((p.id, f"{p.quote} ({p.section})", dump))
+    out_regimes = {}
+    for name, desc, prm in pledges:
+        due, ext_due, applies = _due_by_sql(prm, received, verified, extension_notice)
+        start = verified if prm.get("start") == "verified" else received
+        out_regimes[name] = {"description": desc, "start": _iso(start), "due": _iso(due),
+                             "extended_due": _iso(ext_due), "extension_applies": applies}
+    doc = {"received": received.isoformat(), "verified": _iso(verified), "extension_notice": _iso(extension_notice),
+           "jurisdiction": jurisdiction, "regimes": out_regimes}
+    for name, r in out_regimes.items():
+        doc.setdefault(name, {"due": r["due"], "extended_due": r["extended_due"]})
+    return doc
+
+
+def _iso(d) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _due_by_sql(prm: dict, received: date, verified: date | None, notice: date | None):
+    """Run the deadline check's own SQL on a one-request table and read its due dates."""
+    from .contract import load_contract
+    from .engine import connect as _connect
+    from .ingest import SQL_TYPES
+    from .policy import parse_policy
+    from .runner import prepare
+    from .checks import render
+
+    contract = load_contract()
+    t = contract.table("data_subject_requests")
+    con = _connect()
+    cols = ", ".join(f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in t.columns.values())
+    con.execute(f"CREATE TABLE data_subject_requests AS SELECT {cols} WHERE false")
+    con.execute("INSERT INTO data_subject_requests (request_id, request_type, jurisdiction, received_at, "
+                "identity_verified_at, extension_notified_at) VALUES ('r', 'access', 'EU', ?, ?, ?)",
+                [datetime.combine(received, datetime.min.time()),
+                 datetime.combine(verified, datetime.min.time()) if verified else None,
+                 datetime.combine(notice, datetime.min.time()) if notice else None])
+    pol = parse_policy({"policy": {"id": "calc", "name": "calculator"}, "pledges": [{
+        "id": "calc.r", "kind": "request_deadline", "check": "deadline", "category": "user", "quote": "q",
+        "section": "s", "params": {"table": "data_subject_requests", "end": "completed", **prm}}]}, "calculator")
+    prepare(con, pol, max(received, verified or received))
+    rendered = render(pol.pledges[0], contract, max(received, verified or received))
+    row = con.execute(f"SELECT due, due_original, due_extended FROM ({rendered.sql})", rendered.params).fetchone()
+    due, original, extended = row
+    return original, (extended if "extension" in prm else None), due != original
