@@ -214,31 +214,27 @@ def deadlines(received: date, verified: date | None = None, extension_notice: da
     """Due dates under each regime. Keys: received, verified, extension_notice, regimes
     ({name: {description, start, due, extended_due, extension_applies}}), and one top-level
     object per regime name with `due` and `extended_due` (the documented short form)."""
+    from .policy import DeadlineParams
+
     pledges = []
     for name, desc, prm in REGIMES:
-        prm = dict(prm)
+        prm = dict(prm, table="data_subject_requests", end="completed")
         if calendar and prm.get("calendar") and name != "gdpr_uk_next_working_day":
             prm["calendar"] = calendar
-        pledges.append((name, desc, prm))
+        pledges.append((name, desc, DeadlineParams.model_validate(prm)))
     if policy is not None:
         for p in policy.pledges:
             prm = p.params
             if prm.check == "deadline" and prm.table == "data_subject_requests" and prm.end == "completed":
                 if jurisdiction and p.jurisdictions != "all" and jurisdiction not in p.jurisdictions:
                     continue
-                dump = prm.model_dump(by_alias=True, exclude={"check", "table", "end", "where"}, exclude_none=True)
-                dump = {k: (str(v) if k in ("limit", "due_soon") else v) for k, v in dump.items()}
-                if "extension" in dump:
-                    ext = prm.extension
-                    dump["extension"] = {"by": str(ext.by), "notice": ext.notice,
-                                         **({"notice_within": str(ext.notice_within)} if ext.notice_within else {})}
-                if prm.calendar is None and prm.limit.unit == "business_days":
-                    dump["calendar"] = policy.policy.calendar
-                pledges.append((p.id, f"{p.quote} ({p.section})", dump))
+                if prm.calendar is None and (prm.limit.unit == "business_days" or prm.next_working_day):
+                    prm = prm.model_copy(update={"calendar": policy.policy.calendar})
+                pledges.append((p.id, f"{p.quote} ({p.section})", prm))
     out_regimes = {}
     for name, desc, prm in pledges:
         due, ext_due, applies = _due_by_sql(prm, received, verified, extension_notice)
-        start = verified if prm.get("start") == "verified" else received
+        start = verified if prm.start == "verified" else received
         out_regimes[name] = {"description": desc, "start": _iso(start), "due": _iso(due),
                              "extended_due": _iso(ext_due), "extension_applies": applies}
     doc = {"received": received.isoformat(), "verified": _iso(verified), "extension_notice": _iso(extension_notice),
@@ -252,30 +248,28 @@ def _iso(d) -> str | None:
     return d.isoformat() if d else None
 
 
-def _due_by_sql(prm: dict, received: date, verified: date | None, notice: date | None):
+def _due_by_sql(prm, received: date, verified: date | None, notice: date | None):
     """Run the deadline check's own SQL on a one-request table and read its due dates."""
-    from .contract import load_contract
-    from .engine import connect as _connect
-    from .ingest import SQL_TYPES
-    from .policy import parse_policy
-    from .runner import prepare
     from .checks import render
+    from .contract import load_contract
+    from .ingest import SQL_TYPES
+    from .policy import Pledge, Policy, PolicyMeta
+    from .runner import prepare
 
     contract = load_contract()
     t = contract.table("data_subject_requests")
-    con = _connect()
+    con = connect()
     cols = ", ".join(f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in t.columns.values())
     con.execute(f"CREATE TABLE data_subject_requests AS SELECT {cols} WHERE false")
+    midnight = datetime.min.time()
     con.execute("INSERT INTO data_subject_requests (request_id, request_type, jurisdiction, received_at, "
                 "identity_verified_at, extension_notified_at) VALUES ('r', 'access', 'EU', ?, ?, ?)",
-                [datetime.combine(received, datetime.min.time()),
-                 datetime.combine(verified, datetime.min.time()) if verified else None,
-                 datetime.combine(notice, datetime.min.time()) if notice else None])
-    pol = parse_policy({"policy": {"id": "calc", "name": "calculator"}, "pledges": [{
-        "id": "calc.r", "kind": "request_deadline", "check": "deadline", "category": "user", "quote": "q",
-        "section": "s", "params": {"table": "data_subject_requests", "end": "completed", **prm}}]}, "calculator")
-    prepare(con, pol, max(received, verified or received))
-    rendered = render(pol.pledges[0], contract, max(received, verified or received))
-    row = con.execute(f"SELECT due, due_original, due_extended FROM ({rendered.sql})", rendered.params).fetchone()
-    due, original, extended = row
-    return original, (extended if "extension" in prm else None), due != original
+                [datetime.combine(received, midnight), datetime.combine(verified, midnight) if verified else None,
+                 datetime.combine(notice, midnight) if notice else None])
+    pledge = Pledge(id="calc.r", kind="request_deadline", category="user", quote="q", section="s", params=prm)
+    as_of = max(received, verified or received)
+    prepare(con, Policy(policy=PolicyMeta(id="calc", name="calculator"), pledges=[pledge]), as_of)
+    rendered = render(pledge, contract, as_of)
+    due, original, extended = con.execute(f"SELECT due, due_original, due_extended FROM ({rendered.sql})",
+                                          rendered.params).fetchone()
+    return original, (extended if prm.extension else None), due != original
