@@ -127,3 +127,11 @@ def test_bundled_policies_contradict_themselves_and_the_linter_notices():
     for pid in ("lustmonster", "livejasmin"):
         found = [f for f in lint_policy(pols[pid]) if f.kind == "contradiction"]
         assert found, f"{pid}: expected contradictions (e.g. different retention periods for one category)"
+
+
+def test_worked_example_sixth_policy_loads_and_quotes_its_source():
+    path = ROOT / "docs" / "examples" / "acme.yaml"
+    pol = load_policy(path)
+    text = norm((path.parent / pol.policy.source).read_text(encoding="utf-8"))
+    assert all(norm(p.quote) in text for p in pol.pledges)
+    assert len(pol.pledges) == 8 and not [f for f in lint_policy(pol) if f.kind == "contradiction"]
