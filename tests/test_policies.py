@@ -135,3 +135,17 @@ def test_worked_example_sixth_policy_loads_and_quotes_its_source():
     text = norm((path.parent / pol.policy.source).read_text(encoding="utf-8"))
     assert all(norm(p.quote) in text for p in pol.pledges)
     assert len(pol.pledges) == 8 and not [f for f in lint_policy(pol) if f.kind == "contradiction"]
+
+
+def test_partial_overlap_reports_but_does_not_switch_off_the_broader_pledge():
+    doc = {"policy": {"id": "p", "name": "P"}, "pledges": [
+        {**BASE, "id": "p.all", "kind": "request_deadline", "check": "deadline", "quote": "30 days", "section": "A",
+         "params": {"table": "data_subject_requests", "start": "received", "end": "completed", "limit": "30 days"}},
+        {**BASE, "id": "p.eu", "kind": "request_deadline", "check": "deadline", "jurisdictions": ["EU"],
+         "quote": "aim 20 days", "section": "B",
+         "params": {"table": "data_subject_requests", "start": "received", "end": "completed", "limit": "20 days"}},
+    ]}
+    findings = lint_policy(parse_policy(doc, "t"))
+    (f,) = [f for f in findings if f.kind == "contradiction"]
+    assert f.winner == "p.eu" and not f.supersedes
+    assert superseded(findings) == {}

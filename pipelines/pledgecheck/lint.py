@@ -27,6 +27,7 @@ class Finding:
     message: str
     quotes: list[tuple[str, str]] = field(default_factory=list)   # (section, quote) per pledge
     winner: str | None = None
+    supersedes: bool = False   # the winner's scope covers the loser's: the loser is out of force
 
     def render(self) -> str:
         lines = [f"[{self.kind}] {self.policy}: {self.message}"]
@@ -34,7 +35,8 @@ class Finding:
             lines.append(f"    {pid}  (section: {section})")
             lines.append(f"        \"{quote}\"")
         if self.winner:
-            lines.append(f"    resolution: {self.winner} applies")
+            lines.append(f"    resolution: {self.winner} applies"
+                         + ("" if self.supersedes else " where both apply (scopes overlap only partly; both stay in force)"))
         return "\n".join(lines)
 
 
@@ -111,11 +113,28 @@ def lint_policy(policy: Policy, contract: Contract | None = None) -> list[Findin
                                        "two pledges rule on the same records with the same terms", quotes))
                     continue
                 winner = _winner(a, b, ra, rb)
+                loser = b if winner == a.id else a
+                win = a if winner == a.id else b
                 out.append(Finding(
                     "contradiction", policy.id, [a.id, b.id],
                     f"{a.check} on {getattr(a.params, 'table', 'the export')}: {ra[2]} vs {rb[2]}",
-                    quotes, winner))
+                    quotes, winner, supersedes=_covers(win, loser)))
     return out
+
+
+def _covers(w: Pledge, x: Pledge) -> bool:
+    """True when every record `x` rules on is also ruled on by `w` (w's scope contains x's)."""
+    if w.jurisdictions != "all" and (x.jurisdictions == "all" or not set(x.jurisdictions) <= set(w.jurisdictions)):
+        return False
+    ww, wx = getattr(w.params, "where", {}) or {}, getattr(x.params, "where", {}) or {}
+    for col, val in ww.items():
+        if col not in wx:
+            return False
+        vw = {str(v) for v in (val if isinstance(val, list) else [val])}
+        vx = {str(v) for v in (wx[col] if isinstance(wx[col], list) else [wx[col]])}
+        if not vx <= vw:
+            return False
+    return True
 
 
 def _winner(a: Pledge, b: Pledge, ra, rb) -> str:
@@ -149,10 +168,13 @@ def _unreachable(policy: Policy, p: Pledge, contract: Contract) -> list[Finding]
 
 
 def superseded(findings: list[Finding]) -> dict[str, str]:
-    """pledge id -> the pledge that wins over it (strictest wins, or resolution: this)."""
+    """pledge id -> the pledge that wins over it (strictest wins, or resolution: this).
+
+    Only a winner whose scope covers the loser's whole scope supersedes it; when scopes only
+    partly overlap, both stay in force (the contradiction is still reported)."""
     out: dict[str, str] = {}
     for f in findings:
-        if f.kind == "contradiction" and f.winner:
+        if f.kind == "contradiction" and f.winner and f.supersedes:
             for pid in f.pledges:
                 if pid != f.winner:
                     out.setdefault(pid, f.winner)

@@ -93,6 +93,7 @@ def build_document(policy: Policy, as_of: str, results: list[PledgeResult], inge
         "pledges": [r.to_dict() for r in results],
         "unverifiable": [u.model_dump() for u in policy.unverifiable],
         "lint": [{"kind": f.kind, "pledges": f.pledges, "message": f.message, "winner": f.winner,
+                  "supersedes": f.supersedes,
                   "sections": [q[0] for q in f.quotes]} for f in findings],
     }
 

@@ -2,7 +2,11 @@
 -- measures: backups still holding an erased subject longer than the promised rotation after
 --           the erasure completed (days held beyond the rotation).
 -- semantics: docs/CHECKS.md#backup_rotation
--- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+-- verifies:
+--   livejasmin.backups-usually-30-days
+--   livejasmin.erasure-backups-usually-30-days
+--   livejasmin.profile-data-no-copies
+--   lustmonster.backup-rotation-90d
 with erased as (
     select account_id as subject_id, max(erased_at) as erased_at
     from erasure_log

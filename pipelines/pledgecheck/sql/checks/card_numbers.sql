@@ -2,7 +2,14 @@
 -- measures: full card numbers (Luhn-valid, known brand and length) in any text column.
 --           One violation row per (row, column) holding a number; one ok row per clean row.
 -- semantics: docs/CHECKS.md#card_numbers
--- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+-- verifies:
+--   livejasmin.card-numbers-not-held
+--   lustmonster.no-card-numbers-on-servers
+--   lustmonster.no-card-numbers-payment-tokens
+--   lustmonster.no-full-card-numbers
+--   lustmonster.no-full-card-numbers-processors
+--   lustmonster.saved-methods-tokenized-only
+--   xconfessions.no-full-card-number
 {% for t in tables %}
 {% if not loop.first %}union all{% endif %}
 select

@@ -2,7 +2,39 @@
 -- measures: events (marketing sends, tracker and pixel fires, personalization) without a valid
 --           consent for the purpose at that instant: an as-of join per subject and purpose.
 -- semantics: docs/CHECKS.md#consent_coverage
--- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+-- verifies:
+--   jespionne.email-only-after-opt-in
+--   livejasmin.hotjar-optout
+--   livejasmin.improvement-cookies-consent
+--   livejasmin.personalization-cookie-consent
+--   livejasmin.personalization-member-optout
+--   livejasmin.sensitive-data-personalization-consent
+--   livejasmin.sensitive-data-personalization-optout
+--   livejasmin.sensitive-data-private-chat-consent
+--   livejasmin.sensitive-data-purchases-consent
+--   lustmonster.advertising-cookies-affirmative-consent
+--   lustmonster.advertising-measurement-consent
+--   lustmonster.analytics-cookies-opt-in-eu-uk
+--   lustmonster.analytics-tools-consent
+--   lustmonster.ccpa-no-cross-context-ads-without-opt-in
+--   lustmonster.cookie-consent-12m-advertising
+--   lustmonster.cookie-consent-12m-analytics
+--   lustmonster.cookie-consent-12m-functional
+--   lustmonster.cookie-consent-12m-personalization
+--   lustmonster.email-tracking-pixels-consent
+--   lustmonster.email-tracking-pixels-opt-in
+--   lustmonster.marketing-cookies-disabled-by-default
+--   lustmonster.marketing-email-never-without-opt-in
+--   lustmonster.marketing-email-opt-in
+--   lustmonster.marketing-only-if-opted-in
+--   lustmonster.meta-pixel-opt-in
+--   lustmonster.meta-pixel-opted-in-only
+--   lustmonster.newsletter-only-with-consent
+--   lustmonster.session-replay-consent
+--   lustmonster.session-replay-prior-consent
+--   lustmonster.sms-marketing-explicit-consent
+--   xcams.marketing-permission-recorded
+--   xconfessions.marketing-email-only-after-signup
 with events as (
     select
         {{ subject }} as subject_id,

@@ -2,7 +2,20 @@
 -- measures: requests, reports and incidents answered after their deadline, or still open past
 --           it on the as-of date; open ones due soon; days to respond.
 -- semantics: docs/CHECKS.md#deadline
--- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+-- verifies:
+--   livejasmin.requests-one-month-plus-two
+--   lustmonster.breach-notify-customers-72h
+--   lustmonster.dsr-access-30d-verified
+--   lustmonster.dsr-ccpa-45d-verified
+--   lustmonster.dsr-ccpa-know-45d
+--   lustmonster.dsr-deletion-30d
+--   lustmonster.dsr-gdpr-aim-30d
+--   lustmonster.dsr-gdpr-timelines-by-law-eu
+--   lustmonster.dsr-gdpr-timelines-by-law-uk
+--   lustmonster.dsr-respond-30d-complex-60d
+--   lustmonster.dsr-verified-30d-ext-30d
+--   lustmonster.minor-reports-7-business-days
+--   lustmonster.vulnerability-ack-7-business-days
 with scoped as (
     select
         {{ subject }} as subject_id,

@@ -2,7 +2,16 @@
 -- measures: personal data of an erased subject still present in a non-exempt table after the
 --           erasure completed (+ grace); rows under a legal hold are exempt.
 -- semantics: docs/CHECKS.md#erasure_completeness
--- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+-- verifies:
+--   jespionne.account-deletion-removes-data
+--   livejasmin.chargeback-data-gone-120-days-after-erasure
+--   livejasmin.erasure-log-records-disassociated
+--   livejasmin.erasure-request-deletes-data
+--   livejasmin.log-records-disassociated
+--   lustmonster.account-deletion-erases
+--   lustmonster.erasure-non-exempt-data-removed
+--   lustmonster.erasure-verified-request
+--   xconfessions.delete-when-not-needed
 with erased as (
     select account_id as subject_id, max(erased_at) as erased_at
     from erasure_log

@@ -2,7 +2,17 @@
 -- measures: IP addresses kept in full (not truncated to /24 for IPv4, /48 for IPv6) once
 --           older than the identifiable window.
 -- semantics: docs/CHECKS.md#ip_truncation
--- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+-- verifies:
+--   livejasmin.hotjar-ip-anonymized
+--   lustmonster.analytics-anonymized-ip-ranges
+--   lustmonster.analytics-anonymized-upon-collection
+--   lustmonster.analytics-avoid-pii
+--   lustmonster.ga-anonymization-enabled
+--   lustmonster.ga-ip-anonymization
+--   lustmonster.ga-ip-anonymized-cookies
+--   lustmonster.security-ip-truncated-after-30d
+--   xconfessions.analytics-cookie-anonymous
+--   xconfessions.country-cookie-anonymous
 with scoped as (
     select
         {{ subject }} as subject_id,

@@ -1,7 +1,12 @@
 -- check: k_anonymity
 -- measures: cells of aggregates shared with third parties that describe fewer than k people.
 -- semantics: docs/CHECKS.md#k_anonymity
--- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+-- verifies:
+--   jespionne.aggregate-statistics-not-identifying
+--   lustmonster.aggregates-not-identifying
+--   lustmonster.aggregates-not-reidentifiable
+--   xconfessions.aggregates-checked-before-sharing
+--   xconfessions.anonymized-aggregates-do-not-identify
 select
     null::varchar as subject_id,
     {{ record_id }} as record_id,

@@ -1,7 +1,11 @@
 -- check: minimum_age
 -- measures: subjects younger than the minimum age at the anchor (e.g. at sign-up).
 -- semantics: docs/CHECKS.md#minimum_age
--- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+-- verifies:
+--   jespionne.website-for-adults
+--   lustmonster.adults-18-plus
+--   lustmonster.age-declaration-18
+--   lustmonster.no-data-from-under-18
 with scoped as (
     select
         {{ subject }} as subject_id,

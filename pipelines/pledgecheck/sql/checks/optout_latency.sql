@@ -2,7 +2,22 @@
 -- measures: marketing sends after the subject opted out (beyond the promised grace), unless
 --           the subject opted in again in between; days from opt-out to the send.
 -- semantics: docs/CHECKS.md#optout_latency
--- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+-- verifies:
+--   jespionne.email-opt-out-any-time
+--   livejasmin.direct-marketing-optout-consent-settings
+--   livejasmin.objection-stop-marketing-emails
+--   livejasmin.unsubscribe-link-email
+--   lustmonster.optout-any-time
+--   lustmonster.optout-object-direct-marketing-immediately
+--   lustmonster.optout-respected-immediately
+--   lustmonster.optout-suppression-list
+--   lustmonster.optout-withdraw-consent-any-time
+--   xcams.bulletin-optout-my-account
+--   xcams.direct-marketing-objection
+--   xconfessions.optout-any-time
+--   xconfessions.optout-few-days
+--   xconfessions.optout-stop-any-time
+--   xconfessions.right-to-stop-direct-marketing
 with sends as (
     select
         {{ subject }} as subject_id,

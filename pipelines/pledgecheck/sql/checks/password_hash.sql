@@ -1,7 +1,9 @@
 -- check: password_hash
 -- measures: stored passwords not in an adaptive hash format (bcrypt, argon2, scrypt, PBKDF2).
 -- semantics: docs/CHECKS.md#password_hash
--- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+-- verifies:
+--   lustmonster.passwords-adaptive-hash
+--   lustmonster.passwords-hashed-account-data
 select
     {{ subject }} as subject_id,
     {{ record_id }} as record_id,

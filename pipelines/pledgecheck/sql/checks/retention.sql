@@ -2,7 +2,34 @@
 -- measures: records kept past their retention period on the as-of date (days past due);
 --           records under a legal hold or a row exemption are counted apart as exempt.
 -- semantics: docs/CHECKS.md#retention
--- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+-- verifies:
+--   livejasmin.audio-feed-6-months
+--   livejasmin.erasure-financial-information-10-years-orders
+--   livejasmin.erasure-financial-information-10-years-payments
+--   livejasmin.financial-information-10-years-orders
+--   livejasmin.financial-information-10-years-payments
+--   lustmonster.retention-accounts-inactive-24m
+--   lustmonster.retention-accounts-inactive-36m
+--   lustmonster.retention-analytics-24m
+--   lustmonster.retention-analytics-36m
+--   lustmonster.retention-consent-logs-10y
+--   lustmonster.retention-consent-withdrawal-2y
+--   lustmonster.retention-contact-forms-12m
+--   lustmonster.retention-newsletter-activity-24m
+--   lustmonster.retention-orders-10y-some-jurisdictions
+--   lustmonster.retention-orders-7y
+--   lustmonster.retention-orders-7y-table
+--   lustmonster.retention-orders-erasure-exception-10y
+--   lustmonster.retention-orders-legal-records-10y
+--   lustmonster.retention-payment-tokens-5y
+--   lustmonster.retention-payments-10y-some-jurisdictions
+--   lustmonster.retention-payments-7y
+--   lustmonster.retention-security-36m
+--   lustmonster.retention-security-60m
+--   lustmonster.retention-support-24m
+--   lustmonster.retention-support-3y
+--   lustmonster.retention-support-3y-last-communication
+--   lustmonster.retention-web-logs-30d
 with scoped as (
     select
         {{ subject }} as subject_id,

@@ -2,7 +2,15 @@
 -- measures: rows shared with third parties that carry direct identifiers (name, e-mail,
 --           address, payment data, IP address).
 -- semantics: docs/CHECKS.md#third_party_identifiers
--- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+-- verifies:
+--   livejasmin.webmasters-cannot-access-personal-data
+--   livejasmin.webmasters-no-direct-identifiers
+--   livejasmin.webmasters-only-non-identifying-info
+--   lustmonster.ccpa-does-not-sell
+--   lustmonster.ccpa-no-sale
+--   lustmonster.no-sale-or-rent
+--   xcams.no-sale-or-transfer-to-third-parties
+--   xconfessions.no-sale-of-personal-data
 with flagged as (
     select
         {{ subject }} as subject_id,

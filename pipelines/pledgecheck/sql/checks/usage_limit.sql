@@ -1,7 +1,8 @@
 -- check: usage_limit
 -- measures: subjects over a usage limit in a calendar month or year (e.g. downloads).
 -- semantics: docs/CHECKS.md#usage_limit
--- verifies: (see pledges below; kept in sync by tests/test_traceability.py)
+-- verifies:
+--   xconfessions.downloads-10-per-calendar-month
 with grouped as (
     select
         {{ subject }} as subject_id,
