@@ -151,7 +151,7 @@ def test_card_numbers_every_brand_and_no_false_positives(evaluate_in):
                "currency": "EUR", "comment": v} for k, v in comments.items()]
     pledge = {"id": "cards", "kind": "minimization", "check": "card_numbers", "params": {"tables": ["orders"]}}
     r = evaluate_in({"orders": orders}, [pledge], AS_OF)["cards"]
-    # 8 cells with numbers (visa, mc2, amex, discover, jcb, diners, unionpay, two); 5 clean rows
+    # 8 rows with numbers (visa, mc2, amex, discover, jcb, diners, unionpay, two); 5 clean rows
     assert r.violations == 8
     assert r.population == 13
 

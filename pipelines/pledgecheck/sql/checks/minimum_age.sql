@@ -19,9 +19,10 @@ with scoped as (
 select
     subject_id,
     record_id,
-    case when date_of_birth is null or at_date is null then 'unknown'
+    case when date_of_birth is null or at_date is null or at_date > {{ as_of }} then 'unknown'
          when at_date < {{ add("date_of_birth", min_age) }} then 'violation' else 'ok' end as outcome,
     case when date_of_birth is null then 'no_date_of_birth' when at_date is null then 'null_time'
+         when at_date > {{ as_of }} then 'future'
          when at_date < {{ add("date_of_birth", min_age) }} then 'under_age' else 'of_age' end as reason,
     cast(date_diff('day', date_of_birth, at_date) / 365.25 as double) as measure,
     segment,

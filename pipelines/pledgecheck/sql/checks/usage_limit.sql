@@ -10,13 +10,14 @@ with grouped as (
         count(*) as n
     from {{ table }}
     where {{ scope }} and {{ anchor }} is not null
+      and cast({{ anchor }} as date) <= {{ as_of }}  -- events after the as-of date are not assessed
     group by all
 )
 select
     subject_id,
     subject_id || '/' || cast(period as varchar) as record_id,
-    case when period > {{ as_of }} then 'unknown' when n > {{ max }} then 'violation' else 'ok' end as outcome,
-    case when period > {{ as_of }} then 'future' when n > {{ max }} then 'over_limit' else 'within_limit' end as reason,
+    case when n > {{ max }} then 'violation' else 'ok' end as outcome,
+    case when n > {{ max }} then 'over_limit' else 'within_limit' end as reason,
     cast(n as double) as measure,
     'all' as segment,
     period

@@ -1,0 +1,1770 @@
+"""Synthetic exports with known truth.
+
+`generate_world(out_dir, policy, ...)` writes one file per contract table for a fictional
+company (accounts, orders, payments, web access logs, consents, marketing, requests, tickets,
+backups, affiliate exports...) plus `manifest.json`, and returns the manifest. For every pledge
+of the policy the manifest holds the exact expected `violations`, `exempt` and `population`,
+computed over exactly the rows written by `pledgecheck.truth`, a Python implementation of
+docs/CHECKS.md written independently of the SQL checks.
+
+The data are plausible and deterministic for a seed: a few heavy users, an evening-heavy
+time-of-day curve, jurisdictions EU 45% / UK 15% / US-CA 15% / OTHER 25%, and a minority of
+violations of every kind the policy checks. The policy's own parameters place most records
+inside its limits: retention is executed (expired rows purged) except for a few misses, legal
+holds and row exemptions; deadlines are mostly met; marketing and trackers mostly fire under a
+valid consent; and so on. Edge cases are planted on purpose: requests received on 31 Jan,
+month ends, 29 Feb 2024, weekends and public holidays, with completions exactly on and one day
+after the due date; extension notices on the last day of the notice window and the day after;
+legal holds starting or ending exactly on the as-of date and the day before; withdrawn,
+expired, tied (grant and withdrawal at one instant) and missing consents; erased customers with
+leftovers and backups inside and past the rotation; truncated and full IPv4/IPv6 addresses;
+card numbers of many brands (with spaces or dashes, Mastercard 2-series included) in free
+text, next to masked numbers and Luhn-invalid digit runs that must not count; stored CVVs;
+weak password hashes; identifiers in affiliate rows; aggregate cells under k; download counts
+over the monthly limit; under-age sign-ups (29 Feb birthdays included); timestamps after the
+as-of date and null optional timestamps. Names and e-mails are fake (`user12@example.test`).
+
+web_access_logs gets `events` rows, generated and written in chunks of `CHUNK_ROWS` (bounded
+memory), with the truth of its pledges accumulated chunk by chunk.
+
+## Generator notes
+Decisions on points docs/CHECKS.md leaves open (the expected counts follow them):
+- "After A" (future) means `date(x) > A`: an event on the as-of date itself is evaluated.
+  This holds for every check, minimum_age included (a future `at` is `unknown`).
+- Pledge `jurisdictions` filter the rows of every table that has a `jurisdiction` column,
+  also inside the multi-table checks (card_numbers, erasure_completeness); rows whose
+  jurisdiction is null are out of scope when the pledge lists jurisdictions.
+- `where` values are compared as text (booleans as `true`/`false`); a null never matches.
+- "Blank" means empty or whitespace only; the generator writes only space-only blanks.
+- Deadlines: the calendar is the pledge's `calendar`, else the policy's. `next_working_day`
+  moves both the original and the extended due date; an extension in a different unit is
+  added to the (moved) original due date. The notice window (`notice_within`) is counted from
+  `date(s)` and is not moved. A completion after the as-of date is judged like any other.
+- consent_coverage: the event instant is the table's first anchor. optout_latency: a grant
+  lifts an opt-out when `u < grant ts <= t` (a grant at the opt-out instant does not).
+- ip_truncation: an IPv4 address is a dotted quad of decimal octets without leading zeros;
+  an IPv6 address is written in hex groups and colons only (`::` allowed; no embedded IPv4,
+  no zone index). Anything else is "not an IP" (`unknown`).
+- card_numbers: runs are maximal, so a card number followed by ` 2024` is a 20-digit run and
+  not a card number; two spaces or a space and a dash break a run.
+- usage_limit: the calendar month or year is the UTC one; a null subject forms a group.
+- erasure_completeness / backup_rotation: only evaluation rows are counted, so for erasure
+  `population` = violations + exempt; a hold makes a leftover `exempt`; `grace`/`rotation` in
+  business days use the policy calendar.
+- retention in business days uses the policy calendar; in hours, `expiry` is midnight of
+  `date(anchor)` plus the hours.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import __version__
+from .contract import Contract, load_contract
+from .duration import Duration
+from .policy import (
+    AgeParams, BackupParams, ColumnAbsentParams, ConsentParams, DeadlineParams, ErasureParams, IdentifierParams,
+    IpParams, KAnonParams, OptOutParams, Pledge, Policy, RetentionParams, UsageParams,
+)
+from .truth import (
+    DAY, EXEMPT, IP4_FULL, IP4_TRUNC, IP6_FULL, IP6_TRUNC, OK, US, VIOLATION, Context, Truth, add_to_dates,
+    add_to_instants, card_brand, consent_covered, day_of, deadline_due, ip_class, luhn_ok, opted_out, outcomes,
+)
+
+GENERATOR = f"pledgecheck {__version__}"
+FORMATS = ("parquet", "csv", "jsonl")
+EXTENSIONS = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl", "combined": "log"}
+CHUNK_ROWS = 1_000_000
+# Tables whose timestamps are written with explicit offsets (+02:00, -05:00, Z...), same instant.
+OFFSET_TABLES = ("consent_events", "support_tickets", "downloads", "breach_incidents")
+# Tables kept on erasure (proof of compliance) unless an erasure pledge lists them.
+KEPT_ON_ERASURE = ("erasure_log", "backups", "legal_holds", "data_subject_requests", "consent_events", "unsubscribes")
+
+JURISDICTIONS = ("EU", "UK", "US-CA", "OTHER")
+JURISDICTION_P = (0.45, 0.15, 0.15, 0.25)
+COUNTRIES = {"EU": ("DE", "FR", "ES", "IT", "NL", "LU", "BE", "PL", "AT", "SE", "IE", "PT"), "UK": ("GB",),
+             "US-CA": ("US",), "OTHER": ("BR", "CA", "JP", "AU", "IN", "CH", "NO", "MX", "ZA")}
+CURRENCY = {"EU": "EUR", "UK": "GBP", "US-CA": "USD", "OTHER": "USD"}
+FIRST_NAMES = ("Alex", "Sam", "Robin", "Kim", "Jules", "Charlie", "Morgan", "Taylor", "Jamie", "Casey",
+               "Riley", "Avery", "Quinn", "Sasha", "Noa", "Eli")
+LAST_NAMES = ("Example", "Sample", "Testperson", "Placeholder", "Dummy", "Mockley", "Fictive", "Synthetic")
+# Share of activity per UTC hour: quiet nights, busy evenings.
+HOUR_WEIGHTS = np.array([3, 2, 1.5, 1, 1, 1, 1.5, 2.5, 3.5, 4, 4.5, 5, 5.5, 5.5, 5, 5, 5.5, 6, 7, 8, 8.5, 8, 6.5, 4.5])
+HOUR_P = HOUR_WEIGHTS / HOUR_WEIGHTS.sum()
+SECOND = np.timedelta64(1, "s")
+DAY_US = np.timedelta64(1, "D").astype("timedelta64[us]")
+
+TRACKERS = {"google_analytics": "analytics", "matomo": "analytics", "hotjar": "analytics",
+            "meta_pixel": "advertising", "doubleclick": "advertising", "tiktok_pixel": "advertising",
+            "optimizely": "personalization", "recommender": "personalization", "intercom": "functional",
+            "session_cookie": "necessary", "newsletter_pixel": "marketing_email"}
+CONSENT_PURPOSES = {"necessary": 0.95, "functional": 0.85, "analytics": 0.7, "advertising": 0.5,
+                    "marketing_email": 0.55, "personalization": 0.55, "sensitive_data": 0.2}
+NEEDS_CONSENT = ("analytics", "advertising", "personalization", "marketing_email", "sensitive_data")
+REQUEST_TYPES = {"access": 0.33, "erasure": 0.25, "rectification": 0.08, "portability": 0.05,
+                 "restriction": 0.03, "objection": 0.06, "opt_out": 0.14, "limit": 0.06}
+# Default time spans (days before the as-of date) when no retention pledge narrows a table.
+DEFAULT_SPAN = {"orders": 5 * 365, "payments": 5 * 365, "security_events": 2 * 365, "tracker_events": 400,
+                "marketing_sends": 2 * 365, "email_events": 2 * 365, "unsubscribes": 3 * 365,
+                "data_subject_requests": 3 * 365, "support_tickets": 4 * 365, "chat_messages": 365,
+                "audio_recordings": 180, "downloads": 540, "affiliate_exports": 365, "shared_aggregates": 365,
+                "breach_incidents": 3 * 365, "minor_reports": 2 * 365, "vulnerability_reports": 2 * 365,
+                "web_access_logs": 120, "accounts": 7 * 365}
+# Usual processing time (days) of deadline-like columns when no pledge sets one.
+DEFAULT_DEADLINES = {("data_subject_requests", "acknowledged_at"): 2, ("data_subject_requests", "completed_at"): 20,
+                     ("breach_incidents", "authority_notified_at"): 2, ("breach_incidents", "subjects_notified_at"): 6,
+                     ("minor_reports", "responded_at"): 2, ("minor_reports", "data_removed_at"): 5,
+                     ("vulnerability_reports", "acknowledged_at"): 3, ("vulnerability_reports", "resolved_at"): 30}
+
+OK_SHARE = 0.03       # target share of violating records in a table
+# How deadline-bound records end (ranges of a uniform draw; the rest are done well in time):
+# on the due date itself, one second to an hour after it, well after it, with an extension
+# notified inside the window and completed after the original due date, likewise but notified
+# the day after the window closed.
+ENDINGS = {"on_due_date": (0.0, 0.03), "just_late": (0.03, 0.04), "late": (0.045, 0.055),
+           "extended": (0.065, 0.095), "extended_late_notice": (0.095, 0.1)}
+FUTURE_SHARE = 0.002  # records dated after the as-of date (outcome unknown)
+
+
+# ================================================================ entry point
+def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int = 1000, events: int | None = None,
+                   as_of: date = date(2026, 11, 1), fmt: str = "parquet", access_log_format: str = "table",
+                   progress: Callable[[str, int], None] | None = None) -> dict:
+    """Write a synthetic export for `policy` into `out_dir`; return (and write) its manifest."""
+    if fmt not in (*FORMATS, "mixed"):
+        raise ValueError(f"format {fmt!r}: use parquet, csv, jsonl or mixed")
+    if access_log_format not in ("table", "combined"):
+        raise ValueError(f"access_log_format {access_log_format!r}: use table or combined")
+    if accounts < 1:
+        raise ValueError("accounts must be at least 1")
+    events = 20 * accounts if events is None else events
+    if events < 0:
+        raise ValueError("events cannot be negative")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    contract = load_contract()
+    _remove_previous(out, contract)
+
+    world = World(policy, seed, accounts, as_of, contract)
+    tables = world.build()
+    truth = Truth(policy, as_of, tables, contract)
+    counts: dict[str, int] = {}
+    for i, name in enumerate(contract.tables):
+        table_fmt = FORMATS[i % 3] if fmt == "mixed" else fmt
+        if name == "web_access_logs":
+            if access_log_format == "combined":
+                table_fmt = "combined"
+            chunks = world.access_log_chunks(events, combined=table_fmt == "combined")
+        else:
+            chunks = iter([tables[name]])
+        counts[name] = _write_table(out, name, table_fmt, chunks, truth, world, progress)
+
+    manifest = {
+        "generator": GENERATOR, "policy": policy.id, "seed": seed, "accounts": accounts, "events": events,
+        "as_of": as_of.isoformat(), "format": fmt, "tables": counts, "expected": truth.expected(),
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def _remove_previous(out: Path, contract: Contract) -> None:
+    """Files an earlier run left (another format) would be ingested too: remove them."""
+    for name in contract.tables:
+        for ext in EXTENSIONS.values():
+            (out / f"{name}.{ext}").unlink(missing_ok=True)
+    (out / "manifest.json").unlink(missing_ok=True)
+
+
+# ================================================================ writing
+def _write_table(out: Path, name: str, fmt: str, chunks: Iterator[pl.DataFrame], truth: Truth, world: World,
+                 progress: Callable[[str, int], None] | None) -> int:
+    """Stream `chunks` of one table to its file, feeding the truth with exactly what is written."""
+    table = world.contract.table(name)
+    sink = _Sink(out / f"{name}.{EXTENSIONS[fmt]}", fmt, _arrow_schema(table, name in OFFSET_TABLES))
+    rng = world.rng(f"offsets/{name}")
+    rows = 0
+    try:
+        for chunk in chunks:
+            chunk = chunk.select(list(table.columns))
+            truth.observe(name, chunk)
+            if fmt == "combined":
+                sink.write_lines(_combined_lines(chunk, rng))
+            else:
+                sink.write(_serialise(chunk, table, fmt, rng, name in OFFSET_TABLES))
+            rows += chunk.height
+            if progress:
+                progress(name, rows)
+    finally:
+        sink.close()
+    return rows
+
+
+def _arrow_schema(table, offsets: bool) -> pa.Schema:
+    types = {"string": pa.string(), "integer": pa.int64(), "decimal": pa.float64(), "boolean": pa.bool_(),
+             "date": pa.date32(), "json": pa.string(),
+             "timestamp": pa.string() if offsets else pa.timestamp("us", tz="UTC")}
+    return pa.schema([(c.name, types[c.type]) for c in table.columns.values()])
+
+
+OFFSETS_MIN = np.array([0, 0, 120, 60, -300, -480, 330, 0])
+OFFSET_TEXT = np.array(["Z", "+00:00", "+02:00", "+01:00", "-05:00", "-08:00", "+05:30", "Z"])
+
+
+def _serialise(df: pl.DataFrame, table, fmt: str, rng: np.random.Generator, offsets: bool):
+    """The frame as written: Arrow for Parquet (UTC timestamps), text times for CSV/JSONL."""
+    zone = rng.integers(0, len(OFFSETS_MIN), df.height) if offsets else None
+    exprs = []
+    for c in table.columns.values():
+        col = pl.col(c.name)
+        if c.type == "timestamp" and offsets:
+            local = col + pl.duration(minutes=pl.Series(OFFSETS_MIN[zone]))
+            exprs.append(pl.when(col.is_null()).then(None)
+                         .otherwise(local.dt.strftime("%Y-%m-%dT%H:%M:%S") + pl.Series(OFFSET_TEXT[zone])).alias(c.name))
+        elif c.type == "timestamp" and fmt != "parquet":
+            exprs.append(col.dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        elif c.type == "timestamp":
+            exprs.append(col.dt.replace_time_zone("UTC"))
+        elif c.type == "date" and fmt != "parquet":
+            exprs.append(col.dt.strftime("%Y-%m-%d"))
+        else:
+            exprs.append(col)
+    return df.select(exprs)
+
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _combined_lines(df: pl.DataFrame, rng: np.random.Generator) -> pl.Series:
+    """Apache/Nginx combined log lines (a tenth of them in +02:00 local time)."""
+    shift = np.where(rng.random(df.height) < 0.1, 120, 0)
+    local = pl.col("ts") + pl.duration(minutes=pl.Series(shift))
+    month = local.dt.month().cast(pl.Int64).replace_strict(list(range(1, 13)), MONTHS, return_dtype=pl.Utf8)
+    zone = pl.Series(np.where(shift == 120, "+0200", "+0000"))
+    return df.select(pl.concat_str([
+        pl.col("ip"), pl.lit(" - - ["), local.dt.strftime("%d"), pl.lit("/"), month, pl.lit("/"),
+        local.dt.strftime("%Y:%H:%M:%S"), pl.lit(" "), zone, pl.lit('] "'), pl.col("method"), pl.lit(" "),
+        pl.col("path"), pl.lit(' HTTP/1.1" '), pl.col("status").cast(pl.Utf8).fill_null("-"), pl.lit(" "),
+        pl.col("bytes").cast(pl.Utf8).fill_null("-"), pl.lit(' "'), pl.col("referrer").fill_null("-"),
+        pl.lit('" "'), pl.col("user_agent").fill_null("-"), pl.lit('"'),
+    ]))[:, 0]
+
+
+class _Sink:
+    """One output file written chunk by chunk."""
+
+    def __init__(self, path: Path, fmt: str, schema: pa.Schema):
+        self.path, self.fmt, self.schema = path, fmt, schema
+        self.writer: pq.ParquetWriter | None = None
+        self.file = None if fmt == "parquet" else open(path, "wb")
+        self.first = True
+
+    def write(self, df: pl.DataFrame) -> None:
+        if self.fmt == "parquet":
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self.path, self.schema)
+            self.writer.write_table(df.to_arrow().cast(self.schema))
+        elif self.fmt == "csv":
+            df.write_csv(self.file, include_header=self.first)
+        else:
+            df.write_ndjson(self.file)
+        self.first = False
+
+    def write_lines(self, lines: pl.Series) -> None:
+        lines.to_frame().write_csv(self.file, include_header=False, quote_style="never")
+
+    def close(self) -> None:
+        if self.fmt == "parquet":
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self.path, self.schema)
+            self.writer.close()
+        elif self.file:
+            if self.fmt == "csv" and self.first:  # no rows: the header still says what the table is
+                self.file.write((",".join(self.schema.names) + "\n").encode())
+            self.file.close()
+
+
+# ================================================================ what the policy asks for
+class Hints:
+    """The policy's parameters, read as targets for placing records (strictest wins)."""
+
+    def __init__(self, policy: Policy, ctx: Context):
+        self.policy, self.ctx = policy, ctx
+
+    def of(self, kind: type, table: str | None = None) -> list[Pledge]:
+        return [p for p in self.policy.pledges if isinstance(p.params, kind)
+                and (table is None or getattr(p.params, "table", None) == table)]
+
+    def ok_days(self, dur: Duration, calendar: str | None = None) -> int:
+        """Largest n such that a record dated n days before the as-of date is still kept."""
+        offs = np.arange(0, int(dur.approx_days() * 1.2) + 60)
+        dates = self.ctx.A - offs.astype("timedelta64[D]")
+        kept = add_to_dates(dates, dur, calendar or self.ctx.policy.policy.calendar) >= self.ctx.A
+        return int(offs[kept].max()) if kept.any() else 0
+
+    def span(self, table: str, anchor: str | None = None, default: int | None = None) -> int:
+        """Days of history to generate: beyond the longest retention period of the table (so
+        that every pledge on it, strict or lax, has expired records to purge or keep), else
+        the table's default."""
+        oks = [self.ok_days(p.params.period) for p in self.of(RetentionParams, table)
+               if anchor is None or p.params.from_ == anchor]
+        if not oks:
+            return default or DEFAULT_SPAN.get(table, 365)
+        ok = max(oks)
+        return max(int(ok * 1.35), ok + 20)
+
+    def retention_ok_days(self, table: str) -> int | None:
+        oks = [self.ok_days(p.params.period) for p in self.of(RetentionParams, table)]
+        return min(oks) if oks else None
+
+    def where_values(self, table: str, column: str) -> list[str]:
+        vals: set[str] = set()
+        for p in self.policy.pledges:
+            if getattr(p.params, "table", None) == table:
+                v = (getattr(p.params, "where", None) or {}).get(column)
+                if v is not None:
+                    vals |= {str(x) for x in (v if isinstance(v, list) else [v])}
+        return sorted(vals)
+
+    def consent_validity(self, purpose: str) -> Duration | None:
+        durations = [p.params.validity for p in self.of(ConsentParams)
+                     if p.params.purpose == purpose and p.params.validity is not None]
+        return min(durations, key=Duration.approx_days) if durations else None
+
+    def graces(self) -> list[Duration]:
+        return sorted({p.params.grace for p in self.of(OptOutParams)}, key=Duration.approx_days) or [Duration(days=0)]
+
+    def ip_pledges(self, table: str, column: str = "ip") -> list[Pledge]:
+        return [p for p in self.of(IpParams, table) if p.params.column == column]
+
+    def must_be_empty(self, table: str, column: str) -> bool:
+        return any(p.params.column == column for p in self.of(ColumnAbsentParams, table))
+
+    def usage_max(self, table: str) -> int:
+        return min([p.params.max for p in self.of(UsageParams, table)] or [10])
+
+    def k(self, table: str) -> int:
+        return max([p.params.k for p in self.of(KAnonParams, table)] or [5])
+
+    def min_age(self) -> int:
+        return max([p.params.min_age for p in self.of(AgeParams)] or [18])
+
+    def erasure_tables(self) -> list[str]:
+        return sorted({t for p in self.of(ErasureParams) for t in p.params.tables})
+
+    def erasure_graces(self) -> list[Duration]:
+        return sorted({p.params.grace for p in self.of(ErasureParams)}, key=Duration.approx_days) or [Duration(days=0)]
+
+    def rotation(self) -> Duration:
+        rots = [p.params.rotation for p in self.of(BackupParams)]
+        return min(rots, key=Duration.approx_days) if rots else Duration(days=90)
+
+
+# ================================================================ small helpers
+def _choice(rng: np.random.Generator, options, n: int, p=None) -> np.ndarray:
+    opts = np.array(list(options), dtype=object)
+    if p is not None:
+        p = np.asarray(list(p), dtype=float)
+        p = p / p.sum()
+    return opts[rng.choice(len(opts), size=n, p=p)]
+
+
+def _ids(prefix: str, n: int, start: int = 1) -> np.ndarray:
+    return np.array([f"{prefix}{i:07d}" for i in range(start, start + n)], dtype=object)
+
+
+def _series(name: str, values, dtype=None) -> pl.Series:
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
+        return pl.Series(name, values.astype(US), dtype=pl.Datetime("us"))
+    if isinstance(values, np.ndarray) and values.dtype.kind == "O":  # strings/booleans with None
+        values = values.tolist()
+    return pl.Series(name, values, dtype=dtype)
+
+
+def _frame(columns: dict, schema_table=None) -> pl.DataFrame:
+    """DataFrame from numpy/list columns; missing contract columns added as typed nulls."""
+    df = pl.DataFrame([_series(k, v) for k, v in columns.items()])
+    if schema_table is not None:
+        kinds = {"string": pl.Utf8, "integer": pl.Int64, "decimal": pl.Float64, "boolean": pl.Boolean,
+                 "date": pl.Date, "timestamp": pl.Datetime("us"), "json": pl.Utf8}
+        df = df.with_columns([pl.lit(None, dtype=kinds[c.type]).alias(c.name)
+                              for c in schema_table.columns.values() if c.name not in df.columns])
+        df = df.with_columns([pl.col(c.name).cast(kinds[c.type]) for c in schema_table.columns.values()])
+    return df
+
+
+def _nat(n: int) -> np.ndarray:
+    return np.full(n, np.datetime64("NaT", "us"))
+
+
+def _masked_where(mask: np.ndarray, values: np.ndarray, other) -> np.ndarray:
+    out = np.array(values, dtype=object)
+    out[~mask] = other
+    return out
+
+
+def make_card(rng: np.random.Generator, prefix: str, length: int, valid: bool = True) -> str:
+    body = prefix + "".join(str(d) for d in rng.integers(0, 10, length - len(prefix) - 1))
+    check = next(c for c in "0123456789" if luhn_ok(body + c))
+    if not valid:
+        check = str((int(check) + 1 + int(rng.integers(0, 8))) % 10)
+    return body + check
+
+
+CARD_KINDS = (  # brand prefix, length: every brand the check knows, Mastercard 2-series twice
+    ("4", 16), ("4", 13), ("4", 19), ("51", 16), ("55", 16), ("2221", 16), ("2720", 16), ("2410", 16),
+    ("34", 15), ("37", 15), ("6011", 16), ("65", 16), ("644", 19), ("3528", 16), ("3589", 18),
+    ("36", 14), ("301", 14), ("38", 16), ("62", 16), ("62", 19), ("50", 12), ("58", 19), ("6759", 16),
+)
+
+
+def format_card(number: str, style: int) -> str:
+    if style == 1:
+        groups = [number[:4], number[4:10], number[10:]] if len(number) == 15 else \
+            [number[i:i + 4] for i in range(0, len(number), 4)]
+        return " ".join(groups)
+    if style == 2:
+        return "-".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if style == 3:  # mixed single separators still make one run
+        g = [number[i:i + 4] for i in range(0, len(number), 4)]
+        return "".join(x + ("-" if i % 2 else " ") for i, x in enumerate(g[:-1])) + g[-1]
+    return number
+
+
+CARD_SENTENCES = ("Please charge my card {c} for the next order.", "Pay with {c}, exp 09/28.",
+                  "My card number is {c} (expires 11/27).", "CARD:{c};", "new card {c} - thanks",
+                  "use {c}/ billing same as before")
+
+
+def card_text(rng: np.random.Generator) -> str:
+    """A free-text value holding one full card number."""
+    prefix, length = CARD_KINDS[int(rng.integers(len(CARD_KINDS)))]
+    number = format_card(make_card(rng, prefix, length), int(rng.integers(0, 4)))
+    return CARD_SENTENCES[int(rng.integers(len(CARD_SENTENCES)))].format(c=number)
+
+
+def decoy_text(rng: np.random.Generator) -> str:
+    """Free text with digits that are NOT a full card number."""
+    visa = make_card(rng, "4", 16)
+    kind = int(rng.integers(0, 10))
+    if kind == 0:
+        return f"Paid with the card ending in {visa[-4:]}."
+    if kind == 1:
+        return f"Card {visa[:4]} **** **** {visa[-4:]} was declined, please retry."
+    if kind == 2:
+        return f"Card {visa[:6]}XXXXXX{visa[-4:]} on file."
+    if kind == 3:
+        return f"Bank reference {format_card(make_card(rng, '4', 16, valid=False), 1)}."
+    if kind == 4:
+        return "Call me on +44 20 7946 0958 after 6pm."
+    if kind == 5:
+        return "IBAN DE89 3704 0044 0532 0130 00 for the refund."
+    if kind == 6:
+        return f"card {format_card(visa, 1)} 2024 renewal"  # the year extends the run to 20 digits
+    if kind == 7:
+        return f"Card {visa[:4]}  {visa[4:8]} {visa[8:12]} {visa[12:]} (typed with a double space)"
+    if kind == 8:
+        return f"Voucher {format_card(make_card(rng, '9', 16), 2)} applied."  # Luhn-valid, no brand
+    return f"Order reference ORD-2026-{int(rng.integers(100000, 999999))}."
+
+
+BENIGN_COMMENTS = ("Please deliver after 6pm.", "Gift wrap, please.", "Leave at the door.", "Second try, first failed.",
+                   "Invoice to my company address.", "No receipt in the parcel please.")
+TICKET_BODIES = ("Hi, I cannot log in since yesterday.", "Please delete my account and all my data.",
+                 "I was charged twice for my last order.", "How do I change my e-mail address?",
+                 "The stream keeps buffering on my phone.", "I want a copy of the data you hold about me.",
+                 "Please stop sending me newsletters.", "My download limit seems wrong this month.")
+
+
+def _bcrypt(rng: np.random.Generator, length: int = 53) -> str:
+    alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "$2b$12$" + "".join(alphabet[i] for i in rng.integers(0, 64, length))
+
+
+def _hex(rng: np.random.Generator, n: int) -> str:
+    return "".join("0123456789abcdef"[i] for i in rng.integers(0, 16, n))
+
+
+def password_hash(rng: np.random.Generator, kind: str) -> str | None:
+    salt = _hex(rng, 16)
+    return {
+        "bcrypt": lambda: _bcrypt(rng),
+        "argon2": lambda: f"$argon2id$v=19$m=65536,t=3,p=4${salt}${_hex(rng, 43)}",
+        "scrypt": lambda: f"$scrypt$ln=16,r=8,p=1${salt}${_hex(rng, 43)}",
+        "pbkdf2": lambda: f"pbkdf2_sha256$600000${salt}${_hex(rng, 44)}",
+        "md5": lambda: _hex(rng, 32),
+        "sha1": lambda: _hex(rng, 40),
+        "plain": lambda: ("hunter2", "letmein", "Password1!", "qwerty123")[int(rng.integers(4))],
+        "md5crypt": lambda: f"$1${salt[:8]}${_hex(rng, 22)}",
+        "truncated": lambda: _bcrypt(rng, 50),
+        "none": lambda: None,
+    }[kind]()
+
+
+# ================================================================ the world
+@dataclass
+class ErasurePlan:
+    erased_at: np.ndarray                    # per account: E (NaT: never erased)
+    leftovers: dict[str, set[int]] = field(default_factory=dict)  # table -> accounts whose rows stay
+    failed: np.ndarray | None = None         # accounts with only failed/partial erasure attempts
+
+
+class World:
+    """Builds every table of the export in memory (web access logs excepted: streamed)."""
+
+    def __init__(self, policy: Policy, seed: int, accounts: int, as_of: date, contract: Contract):
+        self.policy, self.seed, self.n, self.as_of, self.contract = policy, seed, accounts, as_of, contract
+        self.ctx = Context(policy, as_of, {}, contract)
+        self.hints = Hints(policy, self.ctx)
+        self.A = self.ctx.A
+        self.A_us = self.ctx.A_us
+
+    def rng(self, name: str) -> np.random.Generator:
+        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
+
+    # ------------------------------------------------------------ time
+    def tod(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Seconds after midnight following the time-of-day curve."""
+        hours = rng.choice(24, size=n, p=HOUR_P)
+        return (hours * 3600 + rng.integers(0, 3600, n)).astype("timedelta64[s]")
+
+    def recent(self, rng: np.random.Generator, n: int, span_days: float, floor: np.ndarray | None = None,
+               bias: float = 1.0, future: float = 0.0) -> np.ndarray:
+        """Instants before the as-of date, denser towards it (bias > 1), never before `floor`
+        (e.g. the owner's sign-up); a `future` share lands 1-20 days after the as-of date."""
+        back = np.floor(span_days * rng.random(n) ** bias).astype(np.int64) + 1
+        t = (self.A - back.astype("timedelta64[D]")).astype(US) + self.tod(rng, n)
+        if floor is not None:
+            floor = floor.astype(US)
+            late = t < floor
+            room = np.maximum((self.A_us - floor).astype(np.int64), 3 * 86_400_000_000)
+            t = np.where(late, floor + (rng.random(n) * room).astype("timedelta64[us]"), t)
+        if future:
+            fut = rng.random(n) < future
+            if n and not fut.any():
+                fut[rng.integers(n)] = True
+            t = np.where(fut, (self.A + rng.integers(1, 21, n).astype("timedelta64[D]")).astype(US) + self.tod(rng, n), t)
+        return t.astype("datetime64[s]").astype(US)
+
+    def after(self, rng: np.random.Generator, t: np.ndarray, lo_s: float, hi_s: float, log: bool = True) -> np.ndarray:
+        """t plus a random delay between lo_s and hi_s seconds (log-uniform by default)."""
+        u = rng.random(len(t))
+        secs = np.exp(np.log(lo_s) + u * (np.log(hi_s) - np.log(lo_s))) if log else lo_s + u * (hi_s - lo_s)
+        return t + secs.astype(np.int64).astype("timedelta64[s]")
+
+    def owners(self, rng: np.random.Generator, n: int, power: float = 1.0, among: np.ndarray | None = None) -> np.ndarray:
+        """Account indexes for n records, heavy users more often."""
+        w = self.weight ** power
+        if among is not None:
+            w = np.where(among, w, 0.0)
+        return rng.choice(self.n, size=n, p=w / w.sum())
+
+    # ------------------------------------------------------------ build
+    def build(self) -> dict[str, pl.DataFrame]:
+        t: dict[str, pl.DataFrame] = {}
+        t["accounts"] = self.accounts()
+        self.plan = self.erasure_plan()
+        t["consent_events"] = self.consent_events()
+        t["unsubscribes"] = self.unsubscribes()
+        t["consent_events"] = pl.concat([t["consent_events"], self.resubscriptions(t["unsubscribes"])])
+        self.consent_ctx = Context(self.policy, self.as_of, {k: t[k] for k in ("consent_events", "unsubscribes")},
+                                   self.contract)
+        t["tracker_events"] = self.tracker_events()
+        t["marketing_sends"] = self.marketing_sends(t["unsubscribes"])
+        t["email_events"] = self.email_events(t["marketing_sends"])
+        t["orders"] = self.orders()
+        t["payments"] = self.payments(t["orders"])
+        t["security_events"] = self.security_events()
+        t["data_subject_requests"] = self.data_subject_requests()
+        t["support_tickets"] = self.support_tickets()
+        t["chat_messages"] = self.chat_messages()
+        t["audio_recordings"] = self.audio_recordings()
+        t["downloads"] = self.downloads()
+        t["affiliate_exports"] = self.affiliate_exports()
+        t["shared_aggregates"] = self.shared_aggregates()
+        t["breach_incidents"] = self.breach_incidents()
+        t["minor_reports"] = self.minor_reports()
+        t["vulnerability_reports"] = self.vulnerability_reports()
+        # retention is executed first; then each pledge keeps a minority of violations against
+        # the records that survived (e.g. consents); erasures come last
+        t["legal_holds"] = self.legal_holds(t)
+        holds_ctx = Context(self.policy, self.as_of, {"legal_holds": t["legal_holds"]}, self.contract)
+        for name in list(t):
+            t[name] = self.purge_expired(name, t[name], holds_ctx, t["legal_holds"])
+        consent_ctx = Context(self.policy, self.as_of, {k: t[k] for k in ("consent_events", "unsubscribes")},
+                              self.contract)
+        for name in list(t):
+            t[name] = self.erase(name, self.conform(name, t[name], consent_ctx))
+        t["erasure_log"] = self.erasure_log(t["data_subject_requests"])
+        t["backups"] = self.backups()
+        return {name: self._finish(name, t[name]) for name in self.contract.tables if name in t}
+
+    def _finish(self, name: str, df: pl.DataFrame) -> pl.DataFrame:
+        """Contract columns in order, rows in time order (then by key)."""
+        table = self.contract.table(name)
+        first = next(iter(table.anchors.values()))
+        order = [first] if first in df.columns else []
+        return df.sort(order + table.key, nulls_last=True).select(list(table.columns))
+
+    # ------------------------------------------------------------ accounts
+    def accounts(self) -> pl.DataFrame:
+        rng, n = self.rng("accounts"), self.n
+        self.weight = rng.lognormal(0.0, 1.1, n)
+        self.jur = _choice(rng, JURISDICTIONS, n, JURISDICTION_P)
+        history = max([DEFAULT_SPAN["accounts"]] + [self.hints.span(t) for t in self.contract.tables])
+        history = min(history, 25 * 365)
+        created = self.recent(rng, n, self.hints.span("accounts", "created", default=history), bias=1.3)
+        skewed = n - 1  # a sign-up dated after the as-of date (clock skew)
+        created[skewed] = (self.A + np.timedelta64(3, "D")).astype(US) + np.timedelta64(10, "h")
+        self.created = created
+        dob = self.dates_of_birth(rng, created)  # moves a few sign-ups onto 29 Feb birthdays
+        dob[skewed] = day_of(created[skewed:])[0] - np.timedelta64(9000, "D")
+        self.protected = np.zeros(n, dtype=bool)  # edge-case accounts: never erased
+        self.protected[[0, 1, 2, 3, skewed][: n]] = True
+        active_span = self.hints.span("accounts", "last_activity")
+        login = self.recent(rng, n, active_span, floor=created, bias=1.6)
+        login = np.where(rng.random(n) < 0.08, np.datetime64("NaT"), login)
+        activity = np.where(rng.random(n) < 0.15, np.datetime64("NaT"),
+                            self.after(rng, np.where(np.isnat(login), created, login), 60, 2 * 86400))
+        activity = np.where(activity > self.A_us, np.maximum(login, created), activity).astype(US)
+        deleted = np.where(rng.random(n) < 0.04, self.after(rng, np.fmax(activity, created), 3600, 30 * 86400),
+                           np.datetime64("NaT")).astype(US)
+        deleted = np.where(deleted >= self.A_us, np.datetime64("NaT"), deleted).astype(US)
+        self.deleted = deleted
+        self.ids = _ids("acc", n)
+        self.names = np.array([f"{FIRST_NAMES[i % len(FIRST_NAMES)]} {LAST_NAMES[(i * 7) % len(LAST_NAMES)]}"
+                               for i in rng.integers(0, 10_000, n)], dtype=object)
+        country = np.array([COUNTRIES[j][int(k) % len(COUNTRIES[j])] for j, k in zip(self.jur, rng.integers(0, 100, n))],
+                           dtype=object)
+        kinds = _choice(rng, ("bcrypt", "argon2", "scrypt", "pbkdf2", "none", "md5", "sha1", "plain", "md5crypt",
+                              "truncated"), n, (48, 22, 4, 12, 10, 1.2, 0.6, 0.5, 0.4, 0.3))
+        hashes = [password_hash(rng, k) for k in kinds]
+        self.home_ip = rng.integers(0, len(self.ip_pool), n)
+        fraud = _masked_where(rng.random(n) < 0.5, rng.random(n) < 0.015, None)
+        return _frame({
+            "account_id": self.ids, "email": np.array([f"user{i + 1}@example.test" for i in range(n)], dtype=object),
+            "name": self.names, "date_of_birth": dob, "country": country, "jurisdiction": self.jur,
+            "created_at": created, "last_login_at": login, "last_activity_at": activity, "deleted_at": deleted,
+            "password_hash": hashes, "fraud_flag": fraud, "_i": np.arange(n),
+        }, self.contract.table("accounts"))
+
+    def dates_of_birth(self, rng: np.random.Generator, created: np.ndarray) -> np.ndarray:
+        """Adults mostly; a few under the strictest minimum age at sign-up; 29 Feb edges."""
+        n, min_age = len(created), self.hints.min_age()
+        age_days = (rng.uniform(min_age + 0.05, 70, n) * 365.25).astype(np.int64)
+        minors = rng.random(n) < 0.02
+        minors[rng.integers(n)] = True
+        age_days = np.where(minors, (rng.uniform(min_age - 4, min_age - 0.01, n) * 365.25).astype(np.int64), age_days)
+        dob = day_of(created) - age_days.astype("timedelta64[D]")
+        dob = np.where(rng.random(n) < 0.12, np.datetime64("NaT"), dob).astype(DAY)
+        # born 29 Feb: the birthday is 28 Feb in common years (of age that day, not the day before)
+        year = next(y for y in range(self.as_of.year - 1, 1900, -1)
+                    if y % 4 == 0 and (y % 100 or y % 400 == 0) and date(y + min_age, 2, 28) < self.as_of)
+        for i, sign_day in enumerate((28, 27, 28), start=1):  # of age, one day short, of age
+            if i < n:
+                dob[i] = np.datetime64(date(year, 2, 29))
+                created[i] = np.datetime64(date(year + min_age, 2, sign_day)).astype(US) + np.timedelta64(13, "h")
+        return dob
+
+    @property
+    def ip_pool(self) -> np.ndarray:
+        if not hasattr(self, "_ip_pool"):
+            self._ip_pool, self._ip_trunc = self.make_ip_pool()
+        return self._ip_pool
+
+    def make_ip_pool(self) -> tuple[np.ndarray, np.ndarray]:
+        """Full addresses (documentation, private and other ranges) and their truncated forms."""
+        rng = self.rng("ips")
+        size = int(min(max(2_000, 3 * self.n), 300_000))
+        pool, trunc = [], []
+        doc4 = ("192.0.2", "198.51.100", "203.0.113")
+        for _ in range(size):
+            r = rng.random()
+            if r < 0.75:
+                if r < 0.25:
+                    net = doc4[int(rng.integers(3))]
+                elif r < 0.4:
+                    x, y = (int(v) for v in rng.integers(0, 256, 2))
+                    net = (f"10.{x}.{y}", f"172.{16 + x % 16}.{y}", f"192.168.{x}")[int(rng.integers(3))]
+                else:
+                    net = f"{int(rng.choice([23, 31, 45, 62, 77, 81, 89, 91, 102, 151, 176, 185, 212]))}." \
+                          f"{int(rng.integers(0, 256))}.{int(rng.integers(0, 256))}"
+                pool.append(f"{net}.{int(rng.integers(1, 255))}")
+                trunc.append(f"{net}.0")
+            else:
+                head = "2001:db8" if rng.random() < 0.7 else ("2a01:cb00", "2600:1700", "2a02:8108")[int(rng.integers(3))]
+                g3 = f"{int(rng.integers(0, 0x10000)):x}"
+                tail = [f"{int(x):x}" for x in rng.integers(1, 0x10000, 5)]
+                style = rng.random()
+                if style < 0.7:
+                    full = f"{head}:{g3}:{tail[0]}::{tail[4]}"
+                elif style < 0.9:
+                    full = ":".join(f"{int(g, 16):04x}" for g in head.split(":") + [g3] + tail)
+                else:
+                    full = f"{head}:{g3}:{':'.join(tail)}".upper()
+                pool.append(full)
+                trunc.append(f"{head}:{g3}::" if rng.random() < 0.8 else f"{head}:{g3}:0:0:0:0:0")
+        return np.array(pool, dtype=object), np.array(trunc, dtype=object)
+
+    def ip_index(self, rng: np.random.Generator, owners: np.ndarray | None, truncate: np.ndarray) -> np.ndarray:
+        """Addresses for records, as indexes into ip_pool + its truncated forms: the owner's
+        home address most of the time, else any."""
+        n = len(truncate)
+        idx = rng.integers(0, len(self.ip_pool), n)
+        if owners is not None:
+            home = (owners >= 0) & (rng.random(n) < 0.7)
+            idx = np.where(home, self.home_ip[np.maximum(owners, 0)], idx)
+        return idx + truncate * len(self.ip_pool)
+
+    def ips(self, rng: np.random.Generator, owners: np.ndarray | None, truncate: np.ndarray) -> np.ndarray:
+        return np.concatenate([self.ip_pool, self._ip_trunc])[self.ip_index(rng, owners, truncate)]
+
+    def truncation(self, rng: np.random.Generator, table: str, df: pl.DataFrame, column: str = "ip") -> np.ndarray:
+        """Which rows get a truncated address: nearly all the pledges cover (once past their
+        `after` window), a few elsewhere."""
+        n = df.height
+        covered = np.zeros(n, dtype=bool)
+        for p in self.hints.ip_pledges(table, column):
+            scope = self.ctx.scope(p, table, df)
+            at = self.ctx.anchor(table, p.params.from_, df) if p.params.from_ else self.ctx.first_anchor(table, df)
+            due = add_to_dates(day_of(at), p.params.after, self.ctx.calendar(p.params)) <= self.A \
+                if p.params.after.amount else np.ones(n, dtype=bool)
+            covered |= scope & due
+        return rng.random(n) < np.where(covered, 0.97, 0.05)
+
+    # ------------------------------------------------------------ erasures
+    def erasure_plan(self) -> ErasurePlan:
+        """Who was erased when, and where leftovers stay; E edges around each grace and rotation."""
+        rng, n = self.rng("erasure"), self.n
+        erased = _nat(n)
+        pick = rng.random(n) < 0.06
+        pick[np.argsort(self.created)[: max(3, n // 200)]] = True  # old customers always include some
+        pick &= (self.created < self.A_us - np.timedelta64(30, "D")) & ~self.protected
+        lo = np.maximum(self.created + np.timedelta64(30, "D"), self.A_us - np.timedelta64(730, "D"))
+        span = (self.A_us - np.timedelta64(1, "D") - lo).astype(np.int64)
+        erased[pick] = (lo + (rng.random(n) * np.maximum(span, 0)).astype("timedelta64[us]"))[pick]
+        # edges: date(E) + grace = A - 1 (counted) and = A (not yet); likewise for the rotation
+        edges = [d for g in self.hints.erasure_graces() for d in (self.hints.ok_days(g) + 1, self.hints.ok_days(g))]
+        rot = self.hints.ok_days(self.hints.rotation())
+        edges += [rot + 1, rot]
+        candidates = np.flatnonzero(pick)
+        for k, back in enumerate(edges[: len(candidates)]):
+            i = candidates[k]
+            e = (self.A - np.timedelta64(back, "D")).astype(US) + np.timedelta64(int(rng.integers(0, 86_400)), "s")
+            if e > self.created[i]:
+                erased[i] = e
+        erased = erased.astype("datetime64[s]").astype(US)
+        plan = ErasurePlan(erased)
+        left_tables = self.hints.erasure_tables() or ["accounts", "orders", "support_tickets", "marketing_sends"]
+        left_tables = [t for t in left_tables if self.contract.table(t).subject_column] + ["chat_messages"]
+        for i in np.flatnonzero(~np.isnat(erased)):
+            if rng.random() < 0.3:
+                for t in _choice(rng, left_tables, int(rng.integers(1, 3))):
+                    plan.leftovers.setdefault(str(t), set()).add(int(i))
+        # log leftovers need an erasure inside the log's reach and past the longest grace
+        _, reach = self.access_log_span()
+        grace = max(self.hints.ok_days(g) for g in self.hints.erasure_graces())
+        lo, hi = self.A_us - np.timedelta64(reach - 5, "D"), self.A_us - np.timedelta64(grace + 2, "D")
+        for i in sorted(plan.leftovers.get("web_access_logs", set())):
+            start = max(lo, self.created[i] + np.timedelta64(2, "D"))
+            if start < hi:
+                erased[i] = start + np.timedelta64(int(rng.integers(0, int((hi - start) / SECOND))), "s")
+        failed = (rng.random(n) < 0.01) & np.isnat(erased) & (self.created < self.A_us)
+        plan.failed = np.flatnonzero(failed)
+        return plan
+
+    def erase(self, name: str, df: pl.DataFrame) -> pl.DataFrame:
+        """Remove erased subjects' rows (leftovers stay; kept tables untouched)."""
+        table = self.contract.table(name)
+        subject = table.subject_column
+        if subject is None or (name in KEPT_ON_ERASURE and name not in self.hints.erasure_tables()):
+            return df
+        idx = self.account_index(df[subject])
+        erased = np.where(idx >= 0, self.plan.erased_at[np.maximum(idx, 0)], np.datetime64("NaT"))
+        left = np.isin(idx, sorted(self.plan.leftovers.get(name, set())))
+        created = self.ctx.first_anchor(name, df)
+        gone = ~np.isnat(erased) & (~left | (created > erased))
+        if name == "accounts":
+            df = df.with_columns(pl.when(pl.Series(~np.isnat(erased) & left)).then(_series("e", erased))
+                                 .otherwise(pl.col("deleted_at")).alias("deleted_at"))
+        return df.filter(pl.Series(~gone))
+
+    def account_index(self, ids: pl.Series) -> np.ndarray:
+        """Index of each account id in this world (-1 for visitors and nulls)."""
+        nums = ids.cast(pl.Utf8).str.strip_prefix("acc").cast(pl.Int64, strict=False)
+        ok = ids.cast(pl.Utf8).str.starts_with("acc").fill_null(False)
+        return np.where(ok.to_numpy(), nums.fill_null(0).to_numpy() - 1, -1)
+
+    def erasure_log(self, requests: pl.DataFrame) -> pl.DataFrame:
+        """One row per table processed for each erasure; a few partial/failed attempts."""
+        rng = self.rng("erasure_log")
+        req = {r["account_id"]: r["request_id"] for r in requests.filter(pl.col("request_type") == "erasure")
+               .select("account_id", "request_id").iter_rows(named=True) if r["account_id"]}
+        processed = ["accounts", "orders", "payments", "marketing_sends", "support_tickets", "tracker_events",
+                     "web_access_logs", "chat_messages", "downloads"]
+        rows = []
+        for i in np.flatnonzero(~np.isnat(self.plan.erased_at)):
+            e = self.plan.erased_at[i]
+            tables = processed[: int(rng.integers(3, len(processed) + 1))]
+            for k, t in enumerate(tables):
+                at = e - np.timedelta64(int(rng.integers(1, 3600)) if k < len(tables) - 1 else 0, "s")
+                status = "partial" if (k == 0 and rng.random() < 0.1) else "completed"
+                rows.append((self.ids[i], at, status, t))
+        for i in self.plan.failed:
+            at = self.recent(rng, 1, 365, floor=self.created[i:i + 1])[0]
+            rows.append((self.ids[i], at, "failed" if rng.random() < 0.6 else "partial", "accounts"))
+        n = len(rows)
+        acc = np.array([r[0] for r in rows], dtype=object)
+        return _frame({
+            "erasure_id": _ids("era", n), "request_id": np.array([req.get(a) for a in acc], dtype=object),
+            "account_id": acc, "erased_at": np.array([r[1] for r in rows], dtype=US) if n else _nat(0),
+            "status": np.array([r[2] for r in rows], dtype=object),
+        }, self.contract.table("erasure_log"))
+
+    def backups(self) -> pl.DataFrame:
+        """Monthly backups; purged on schedule within the rotation, except one never purged and
+        one purged late."""
+        rot = self.hints.rotation()
+        keep = max(1, int(rot.approx_days() * 0.8))
+        months = int(min(36, max(12, rot.approx_days() / 30 * 3)))
+        first = (self.A.astype("datetime64[M]") - months).astype(DAY)
+        taken = np.array([(first.astype("datetime64[M]") + k).astype(DAY) for k in range(months + 1)]).astype(US) \
+            + np.timedelta64(2, "h")
+        purged = taken + np.timedelta64(keep, "D")
+        purged = np.where(purged < self.A_us, purged, np.datetime64("NaT")).astype(US)
+        stuck, late = months // 3, months // 2
+        purged[stuck] = np.datetime64("NaT")
+        if not np.isnat(purged[late]):
+            purged[late] = purged[late] + np.timedelta64(int(rot.approx_days()) + 45, "D")
+            purged[late] = purged[late] if purged[late] < self.A_us else np.datetime64("NaT")
+        at = taken[:, None]
+        held = (self.created[None, :] <= at) & ~(self.deleted[None, :] < at) & ~(self.plan.erased_at[None, :] < at)
+        b, a = np.nonzero(held)  # (backup, account) pairs: who each backup holds
+        labels = np.array([f"bkp-{m}" for m in taken.astype("datetime64[M]")], dtype=object)
+        return _frame({"backup_id": labels[b], "account_id": self.ids[a], "taken_at": taken[b], "purged_at": purged[b]},
+                      self.contract.table("backups"))
+
+    # ------------------------------------------------------------ consent, marketing, trackers
+    def visitors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Anonymous cookie ids with their first visit and jurisdiction."""
+        if not hasattr(self, "_visitors"):
+            rng = self.rng("visitors")
+            n = max(10, self.n // 2)
+            first = self.recent(rng, n, self.hints.span("tracker_events", "fired"))
+            self._visitors = (_ids("vis", n), first, _choice(rng, JURISDICTIONS, n, JURISDICTION_P))
+        return self._visitors
+
+    def consent_events(self) -> pl.DataFrame:
+        """Grants at sign-up or first visit, some withdrawals and re-grants, renewals before a
+        validity runs out (mostly), a tie and subjects with no record at all."""
+        rng = self.rng("consent_events")
+        vis_ids, vis_first, vis_jur = self.visitors()
+        subj = np.concatenate([self.ids, vis_ids])
+        t0 = np.concatenate([self.created, vis_first]) + np.timedelta64(5, "s")
+        jur = np.concatenate([self.jur, vis_jur])
+        recorded = np.concatenate([rng.random(self.n) > 0.06, np.ones(len(vis_ids), dtype=bool)])
+        rows: list[tuple] = []
+        for purpose, share in CONSENT_PURPOSES.items():
+            if purpose == "marketing_email":
+                granted = recorded & np.concatenate([rng.random(self.n) < share, np.zeros(len(vis_ids), bool)])
+            else:
+                granted = recorded & (rng.random(len(subj)) < share)
+            source = "checkout" if purpose == "marketing_email" else "banner"
+            rows += [(s, purpose, "granted", t, source, j) for s, t, j in zip(subj[granted], t0[granted], jur[granted])]
+            validity = self.hints.consent_validity(purpose)
+            withdraw = granted & (rng.random(len(subj)) < 0.1)
+            wt = self.after(rng, t0, 86_400, 3 * 365 * 86_400)
+            withdraw &= wt < self.A_us
+            rows += [(s, purpose, "withdrawn", t, "account_settings", j)
+                     for s, t, j in zip(subj[withdraw], wt[withdraw], jur[withdraw])]
+            regrant = withdraw & (rng.random(len(subj)) < 0.3)
+            rt = self.after(rng, wt, 86_400, 200 * 86_400)
+            regrant &= rt < self.A_us
+            rows += [(s, purpose, "granted", t, "account_settings", j)
+                     for s, t, j in zip(subj[regrant], rt[regrant], jur[regrant])]
+            if validity is not None:
+                rows += self.renewals(rng, subj, t0, jur, granted & ~withdraw, purpose, validity)
+        # a grant and a withdrawal at the same instant: the withdrawal wins
+        for i in np.flatnonzero(self.protected)[:2]:
+            t = self.recent(rng, 1, 200, floor=self.created[i:i + 1])[0]
+            rows += [(self.ids[i], "marketing_email", "granted", t, "email_link", self.jur[i]),
+                     (self.ids[i], "marketing_email", "withdrawn", t, "email_link", self.jur[i])]
+        return self.consent_frame(rng, rows)
+
+    def renewals(self, rng, subj, t0, jur, active, purpose: str, validity: Duration) -> list[tuple]:
+        """Re-confirmations every 60-95% of the validity for 85% of the subjects."""
+        rows: list[tuple] = []
+        step_s = validity.approx_days() * 86_400
+        renew = active & (rng.random(len(subj)) < 0.85)
+        t = t0.copy()
+        for _ in range(200):
+            t = t + (step_s * rng.uniform(0.6, 0.95, len(t))).astype(np.int64).astype("timedelta64[s]")
+            renew &= t < self.A_us
+            if not renew.any():
+                break
+            rows += [(s, purpose, "granted", x, "email_link", j) for s, x, j in zip(subj[renew], t[renew], jur[renew])]
+        return rows
+
+    def consent_frame(self, rng: np.random.Generator, rows: list[tuple], start: int = 1) -> pl.DataFrame:
+        n = len(rows)
+        tcf = np.array(["CP" + "".join(rng.choice(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"),
+                                                  24)) if r[4] == "banner" and rng.random() < 0.5 else None
+                        for r in rows], dtype=object)
+        return _frame({
+            "consent_id": _ids("con", n, start), "subject_id": np.array([r[0] for r in rows], dtype=object),
+            "purpose": np.array([r[1] for r in rows], dtype=object), "action": np.array([r[2] for r in rows], dtype=object),
+            "ts": np.array([r[3] for r in rows], dtype=US).astype("datetime64[s]").astype(US) if n else _nat(0),
+            "source": np.array([r[4] for r in rows], dtype=object), "jurisdiction": np.array([r[5] for r in rows], dtype=object),
+            "tcf_string": tcf,
+        }, self.contract.table("consent_events"))
+
+    def unsubscribes(self) -> pl.DataFrame:
+        rng = self.rng("unsubscribes")
+        who = np.flatnonzero((rng.random(self.n) < 0.12) & (self.created < self.A_us - np.timedelta64(20, "D")))
+        who = np.concatenate([who, who[rng.random(len(who)) < 0.15]])  # a few unsubscribe twice
+        ts = self.recent(rng, len(who), self.hints.span("unsubscribes"), floor=self.created[who] + np.timedelta64(10, "D"))
+        ts = np.minimum(ts, self.A_us - np.timedelta64(1, "s"))
+        return _frame({
+            "unsubscribe_id": _ids("uns", len(who)), "account_id": self.ids[who], "ts": ts,
+            "channel": _choice(rng, ("email", "sms", "all"), len(who), (60, 15, 25)),
+            "source": _choice(rng, ("link", "account_settings", "support", "reply"), len(who), (60, 25, 10, 5)),
+            "_i": who,
+        }, self.contract.table("unsubscribes"))
+
+    def resubscriptions(self, uns: pl.DataFrame) -> pl.DataFrame:
+        """Some subjects opt back in after an opt-out (one exactly at the opt-out instant)."""
+        rng = self.rng("resubscriptions")
+        back = rng.random(uns.height) < 0.2
+        back[: min(1, uns.height)] = True
+        u = uns["ts"].to_numpy().astype(US)
+        t = np.where(np.arange(uns.height) == 0, u, self.after(rng, u, 3_600, 120 * 86_400))
+        back &= t < self.A_us
+        acc = uns["account_id"].to_numpy()
+        jur = self.jur[uns["_i"].to_numpy()]
+        rows = [(a, "marketing_email", "granted", x, "account_settings", j) for a, x, j in zip(acc[back], t[back], jur[back])]
+        return self.consent_frame(rng, rows, start=10_000_000)
+
+    def keep_mostly_compliant(self, rng: np.random.Generator, bad: np.ndarray) -> np.ndarray:
+        """Keep every compliant candidate and about OK_SHARE violating ones."""
+        good = int((~bad).sum())
+        target = max(2, int(round(OK_SHARE * good)))
+        q = min(1.0, target / max(1, int(bad.sum())))
+        return ~bad | (rng.random(len(bad)) < q)
+
+    def consent_violations(self, table: str, df: pl.DataFrame, own_purpose: np.ndarray | None) -> np.ndarray:
+        """Candidates a consent pledge (or, by default, consent for their own purpose) rejects."""
+        ctx, t = self.consent_ctx, self.ctx.first_anchor(table, df)
+        bad = np.zeros(df.height, dtype=bool)
+        for p in self.hints.of(ConsentParams, table):
+            bad |= outcomes(ctx, p, table, df) == VIOLATION
+        if own_purpose is not None:
+            subjects = ctx.subject(table, df)
+            for purpose in NEEDS_CONSENT:
+                m = own_purpose == purpose
+                if m.any():
+                    ok = consent_covered(ctx, subjects, t, purpose, self.hints.consent_validity(purpose))
+                    bad |= m & ~ok & (t < self.A_us)
+        return bad
+
+    def tracker_events(self) -> pl.DataFrame:
+        rng = self.rng("tracker_events")
+        n = int(26 * self.n)
+        vis_ids, vis_first, vis_jur = self.visitors()
+        visitor = rng.random(n) < 0.3
+        own = self.owners(rng, n)
+        vi = rng.integers(0, len(vis_ids), n)
+        subj = np.where(visitor, vis_ids[vi], self.ids[own])
+        floor = np.where(visitor, vis_first[vi], self.created[own])
+        jur = np.where(visitor, vis_jur[vi], self.jur[own]).astype(object)
+        jur[rng.random(n) < 0.01] = None
+        names = sorted(set(TRACKERS) | set(self.hints.where_values("tracker_events", "tracker")))
+        tracker = _choice(rng, names, n)
+        purposes = np.array([TRACKERS.get(x, "analytics") for x in tracker], dtype=object)
+        df = _frame({"event_id": _ids("trk", n), "ts": self.recent(rng, n, self.hints.span("tracker_events", "fired"),
+                                                                 floor=floor, bias=0.9, future=FUTURE_SHARE),
+                     "subject_id": subj, "tracker": tracker, "purpose": purposes, "jurisdiction": jur,
+                     "_owner": np.where(visitor, -1, own)}, self.contract.table("tracker_events"))
+        keep = self.keep_mostly_compliant(rng, self.consent_violations("tracker_events", df, purposes))
+        df = df.filter(pl.Series(keep))
+        ip = self.ips(rng, df["_owner"].to_numpy(), self.truncation(rng, "tracker_events", df)).astype(object)
+        odd = rng.random(df.height)
+        ip[odd < 0.06] = None
+        ip[(odd >= 0.06) & (odd < 0.07)] = "unknown"
+        return df.with_columns(_series("ip", ip, pl.Utf8))
+
+    def marketing_sends(self, uns: pl.DataFrame) -> pl.DataFrame:
+        """Campaign sends; suppressed (mostly) without consent or after an opt-out; edges at
+        exactly the end of the opt-out grace and one second later."""
+        rng = self.rng("marketing_sends")
+        n = int(22 * self.n)
+        own = self.owners(rng, n, power=0.3)
+        channel = _choice(rng, ("email", "sms"), n, (85, 15))
+        campaigns = sorted({"weekly-newsletter", "new-releases", "winback", "birthday-offer", "flash-sale"}
+                           | set(self.hints.where_values("marketing_sends", "campaign")))
+        sensitive = _masked_where(rng.random(n) < 0.7, rng.random(n) < 0.04, None)
+        df = _frame({"send_id": _ids("snd", n), "account_id": self.ids[own],
+                     "sent_at": self.recent(rng, n, max(self.hints.span("marketing_sends", "sent"), self.hints.span("email_events")),
+                                            floor=self.created[own],
+                                            future=FUTURE_SHARE),
+                     "channel": channel, "campaign": _choice(rng, campaigns, n), "uses_sensitive_data": sensitive,
+                     "jurisdiction": self.jur[own], "_owner": own}, self.contract.table("marketing_sends"))
+        bad = self.consent_violations("marketing_sends", df, np.full(n, "marketing_email", dtype=object))
+        for p in self.hints.of(OptOutParams, "marketing_sends"):
+            bad |= outcomes(self.consent_ctx, p, "marketing_sends", df) == VIOLATION
+        t = df["sent_at"].to_numpy().astype(US)
+        bad |= opted_out(self.consent_ctx, df["account_id"], df["channel"], t, self.hints.graces()[0]) & (t < self.A_us)
+        df = df.filter(pl.Series(self.keep_mostly_compliant(rng, bad)))
+        return pl.concat([df, self.optout_edges(rng, uns, n + 1)], how="diagonal")
+
+    def optout_edges(self, rng: np.random.Generator, uns: pl.DataFrame, start: int) -> pl.DataFrame:
+        """For each grace of the policy: a send exactly at u + grace and one a second later."""
+        rows = []
+        for k, grace in enumerate(self.hints.graces()):
+            for j in range(min(2, uns.height)):
+                alive = uns.filter(pl.Series(np.isnat(self.plan.erased_at[uns["_i"].to_numpy()])))
+                if alive.height == 0:
+                    continue
+                r = alive.row(int(rng.integers(alive.height)), named=True)
+                edge = add_to_instants(np.array([r["ts"]], dtype=US), grace)[0]
+                channel = "email" if r["channel"] == "all" else r["channel"]
+                for extra in (0, 1):
+                    t = edge + np.timedelta64(extra, "s")
+                    if t < self.A_us:
+                        rows.append((r["account_id"], t, channel, r["_i"]))
+        n = len(rows)
+        own = np.array([r[3] for r in rows], dtype=np.int64)
+        return _frame({"send_id": _ids("snd", n, start), "account_id": np.array([r[0] for r in rows], dtype=object),
+                       "sent_at": np.array([r[1] for r in rows], dtype=US) if n else _nat(0),
+                       "channel": np.array([r[2] for r in rows], dtype=object),
+                       "campaign": np.full(n, "weekly-newsletter", dtype=object),
+                       "uses_sensitive_data": np.full(n, None, dtype=object),
+                       "jurisdiction": self.jur[own] if n else np.array([], dtype=object), "_owner": own},
+                      self.contract.table("marketing_sends"))
+
+    def email_events(self, sends: pl.DataFrame) -> pl.DataFrame:
+        rng = self.rng("email_events")
+        email = sends.filter(pl.col("channel") == "email")
+        parts = []
+        for kind, share, lo, hi in (("open", 0.35, 60, 3 * 86_400), ("click", 0.1, 120, 4 * 86_400),
+                                    ("bounce", 0.02, 5, 600), ("complaint", 0.003, 3_600, 5 * 86_400)):
+            pick = email.filter(pl.Series(rng.random(email.height) < share))
+            ts = self.after(rng, pick["sent_at"].to_numpy().astype(US), lo, hi)
+            parts.append(pick.select("send_id", "account_id").with_columns(_series("ts", ts), pl.lit(kind).alias("event_type")))
+        df = pl.concat(parts)
+        return _frame({"event_id": _ids("eev", df.height), **{c: df[c].to_numpy() if c == "ts" else df[c].to_list()
+                                                               for c in df.columns}},
+                      self.contract.table("email_events"))
+
+    # ------------------------------------------------------------ commerce
+    def orders(self) -> pl.DataFrame:
+        rng = self.rng("orders")
+        n = int(3 * self.n)
+        own = self.owners(rng, n)
+        span = max(self.hints.span("orders"), self.hints.span("payments"))  # payments follow their orders
+        ordered = self.recent(rng, n, span, floor=self.created[own], bias=1.1, future=FUTURE_SHARE)
+        status = _choice(rng, ("placed", "paid", "shipped", "refunded", "cancelled", "chargeback"), n, (5, 55, 30, 5, 4, 1))
+        physical = rng.random(n) < 0.4
+        comment = _masked_where(rng.random(n) < 0.12, _choice(rng, BENIGN_COMMENTS, n), None)
+        address = _masked_where(physical, np.array([f"{int(k)} Example Street, Testville" for k in rng.integers(1, 200, n)],
+                                                   dtype=object), None)
+        self.plant_texts(rng, comment, cards=max(4, n // 250), decoys=max(10, n // 120))
+        # one customer typed the card into the address field too: two cells of one row
+        still_there = np.isnat(self.plan.erased_at[own]) & (ordered < self.A_us)
+        both = int(np.argmax(np.where(still_there, ordered.astype(np.int64), np.iinfo(np.int64).min)))  # latest order
+        comment[both], address[both] = card_text(rng), card_text(rng)
+        dispute = _masked_where(rng.random(n) < 0.7, (rng.random(n) < 0.02) | (status == "chargeback"), None)
+        fraud = _masked_where(rng.random(n) < 0.6, rng.random(n) < 0.01, None)
+        return _frame({
+            "order_id": _ids("ord", n), "account_id": self.ids[own], "ordered_at": ordered,
+            "amount": np.round(rng.lognormal(3.3, 0.7, n), 2), "currency": np.array([CURRENCY[j] for j in self.jur[own]], dtype=object),
+            "status": status, "shipping_name": _masked_where(physical, self.names[own], None), "shipping_address": address,
+            "billing_zip": _masked_where(physical, np.array([f"{int(z):05d}" for z in rng.integers(1000, 99999, n)], dtype=object), None),
+            "comment": comment, "dispute_flag": dispute, "fraud_flag": fraud, "_owner": own,
+        }, self.contract.table("orders"))
+
+    @staticmethod
+    def plant_texts(rng: np.random.Generator, texts: np.ndarray, cards: int, decoys: int) -> None:
+        """Put full card numbers and look-alikes into some free-text cells (in place)."""
+        slots = rng.choice(len(texts), size=min(len(texts), cards + decoys), replace=False)
+        for k, i in enumerate(slots):
+            texts[i] = card_text(rng) if k < cards else decoy_text(rng)
+
+    def payments(self, orders: pl.DataFrame) -> pl.DataFrame:
+        rng = self.rng("payments")
+        paid = orders.filter(pl.col("status").is_in(["paid", "shipped", "refunded", "chargeback"]))
+        n = paid.height
+        method = _choice(rng, ("card", "paypal", "bank_transfer", "crypto", "gift_card"), n, (70, 15, 7, 3, 5))
+        card = method == "card"
+        kinds = [CARD_KINDS[int(i)] for i in rng.choice([0, 3, 5, 8, 10, 13], size=n)]
+        numbers = [make_card(rng, p, length) for p, length in kinds]
+        brand = np.array([card_brand(x) for x in numbers], dtype=object)
+        masked = np.array([x[:6] + "*" * (len(x) - 10) + x[-4:] for x in numbers], dtype=object)
+        unmasked = np.flatnonzero(card)[: max(1, n // 400)]  # the masking step failed: full PANs stored
+        masked[unmasked] = np.array(numbers, dtype=object)[unmasked]
+        cvv = np.full(n, None, dtype=object)
+        stored = card & (rng.random(n) < (0.02 if self.hints.must_be_empty("payments", "cvv") else 0.05))
+        cvv[stored] = [f"{int(x):03d}" for x in rng.integers(0, 1000, int(stored.sum()))]
+        blank = card & ~stored & (rng.random(n) < 0.01)
+        cvv[blank] = " "
+        return _frame({
+            "payment_id": _ids("pay", n), "order_id": paid["order_id"].to_numpy(), "account_id": paid["account_id"].to_numpy(),
+            "paid_at": self.after(rng, paid["ordered_at"].to_numpy().astype(US), 5, 900),
+            "method": method, "card_brand": _masked_where(card, brand, None),
+            "card_last4": _masked_where(card, np.array([x[-4:] for x in numbers], dtype=object), None),
+            "masked_pan": _masked_where(card & ((rng.random(n) < 0.5) | np.isin(np.arange(n), unmasked)), masked, None),
+            "card_expiry": _masked_where(card, np.array([f"{int(m):02d}/{int(y)}" for m, y in
+                                                         zip(rng.integers(1, 13, n), rng.integers(26, 32, n))], dtype=object), None),
+            "cvv": cvv, "issuer_bank": _masked_where(card, _choice(rng, ("Example Bank", "Test Savings", "Placeholder Credit Union"), n), None),
+        }, self.contract.table("payments"))
+
+    def downloads(self) -> pl.DataFrame:
+        """Per account and month a count under the limit, a few over it (and exactly at it)."""
+        rng = self.rng("downloads")
+        limit = self.hints.usage_max("downloads")
+        months = max(2, int(self.hints.span("downloads") / 30.44))
+        first = (self.A - np.timedelta64(1, "D")).astype("datetime64[M]") - months + 1  # whole months before A
+        users = np.flatnonzero(rng.random(self.n) < 0.6)
+        acc = np.repeat(users, months)
+        month = np.tile(first + np.arange(months), len(users))
+        start = month.astype(DAY).astype(US)
+        alive = start + np.timedelta64(31, "D") > self.created[acc]
+        lam = np.minimum(self.weight[acc] * 2.0, limit * 0.8)
+        count = np.minimum(rng.poisson(lam), limit)
+        over = rng.random(len(acc)) < 0.012
+        over[: min(2, len(acc))] = True
+        count = np.where(over, limit + rng.integers(1, 5, len(acc)), count)
+        count[2: min(4, len(acc))] = limit  # exactly at the limit: fine
+        count = np.where(alive, count, 0)
+        acc, month, count = np.repeat(acc, count), np.repeat(month, count), count.sum()
+        begin = np.maximum(month.astype(DAY).astype(US), self.created[acc])
+        end = np.minimum((month + 1).astype(DAY).astype(US), self.A_us)
+        span = np.maximum((end - begin).astype(np.int64), 1)
+        ts = begin + (rng.random(count) * span).astype(np.int64).astype("timedelta64[us]")
+        # month boundaries: first and last second of a month (UTC)
+        edge = rng.random(count) < 0.01
+        ts = np.where(edge & (rng.random(count) < 0.5), month.astype(DAY).astype(US),
+                      np.where(edge, (month + 1).astype(DAY).astype(US) - SECOND, ts))
+        future = rng.random(count) < FUTURE_SHARE
+        ts = np.where(future, self.A_us + np.timedelta64(2, "D") + self.tod(rng, count), ts)
+        ts = ts.astype("datetime64[s]").astype(US)
+        return _frame({"download_id": _ids("dl", count), "account_id": self.ids[acc], "downloaded_at": ts,
+                       "title_id": np.array([f"title_{int(x):05d}" for x in rng.zipf(1.6, count) % 20_000], dtype=object)},
+                      self.contract.table("downloads"))
+
+    # ------------------------------------------------------------ activity
+    def security_events(self) -> pl.DataFrame:
+        rng = self.rng("security_events")
+        n = int(5 * self.n)
+        own = self.owners(rng, n)
+        anon = rng.random(n) < 0.08
+        types = sorted({"login_success", "login_failed", "password_reset", "velocity_trigger", "device_fingerprint",
+                        "chargeback_alert"} | set(self.hints.where_values("security_events", "event_type")))
+        df = _frame({"event_id": _ids("sec", n), "ts": self.recent(rng, n, self.hints.span("security_events"),
+                                                                  floor=self.created[own], future=FUTURE_SHARE),
+                     "account_id": _masked_where(~anon, self.ids[own], None), "event_type": _choice(rng, types, n),
+                     "risk_class": _choice(rng, ("low", "medium", "high", "confirmed_abuse"), n, (70, 20, 8, 2)),
+                     "_owner": np.where(anon, -1, own)}, self.contract.table("security_events"))
+        return df.with_columns(_series("ip", self.ips(rng, df["_owner"].to_numpy(),
+                                                        self.truncation(rng, "security_events", df)), pl.Utf8))
+
+    def support_tickets(self) -> pl.DataFrame:
+        rng = self.rng("support_tickets")
+        n = int(1.1 * self.n) + 5
+        own = self.owners(rng, n, power=0.5)
+        guest = rng.random(n) < 0.15
+        floor = np.where(guest, np.datetime64("NaT"), self.created[own]).astype(US)  # guests: no sign-up
+        created = self.recent(rng, n, self.hints.span("support_tickets"), floor=floor, future=FUTURE_SHARE)
+        last = np.where(rng.random(n) < 0.7, self.after(rng, created, 600, 12 * 86_400), np.datetime64("NaT")).astype(US)
+        closed = np.where(rng.random(n) < 0.85, self.after(rng, np.fmax(created, last), 300, 6 * 86_400),
+                          np.datetime64("NaT")).astype(US)
+        # nothing is closed after the export was taken
+        last = np.where((last >= self.A_us) & (created < self.A_us), np.datetime64("NaT"), last).astype(US)
+        closed = np.where((closed >= self.A_us) & (created < self.A_us), np.datetime64("NaT"), closed).astype(US)
+        body = _choice(rng, TICKET_BODIES, n)
+        body[rng.random(n) < 0.05] = None
+        self.plant_texts(rng, body, cards=max(3, n // 200), decoys=max(6, n // 100))
+        categories = sorted({"login", "billing", "privacy", "streaming", "downloads", "other"}
+                            | set(self.hints.where_values("support_tickets", "category")))
+        return _frame({
+            "ticket_id": _ids("tkt", n), "account_id": _masked_where(~guest, self.ids[own], None),
+            "email": np.where(guest, np.array([f"guest{i}@example.test" for i in range(n)], dtype=object),
+                              np.array([f"user{i + 1}@example.test" for i in own], dtype=object)),
+            "created_at": created, "last_message_at": last, "closed_at": closed,
+            "channel": _choice(rng, ("email", "chat", "form", "phone"), n, (45, 30, 20, 5)),
+            "category": _choice(rng, categories, n), "abuse_flag": _masked_where(rng.random(n) < 0.6, rng.random(n) < 0.02, None),
+            "body": body,
+        }, self.contract.table("support_tickets"))
+
+    def chat_messages(self) -> pl.DataFrame:
+        rng = self.rng("chat_messages")
+        n = int(10 * self.n)
+        own = self.owners(rng, n, power=1.3)
+        return _frame({
+            "message_id": _ids("msg", n), "account_id": self.ids[own],
+            "counterpart_id": np.array([f"model_{int(k):04d}" for k in rng.zipf(1.5, n) % 500], dtype=object),
+            "sent_at": self.recent(rng, n, self.hints.span("chat_messages"), floor=self.created[own], bias=1.2),
+            "channel": _choice(rng, ("private_chat", "public_chat", "message"), n, (40, 45, 15)),
+            "length": rng.integers(1, 400, n),
+        }, self.contract.table("chat_messages"))
+
+    def audio_recordings(self) -> pl.DataFrame:
+        rng = self.rng("audio_recordings")
+        n = max(5, self.n // 2)
+        own = self.owners(rng, n, power=1.3)
+        ids = _ids("rec", n)
+        return _frame({
+            "recording_id": ids, "account_id": self.ids[own],
+            "recorded_at": self.recent(rng, n, self.hints.span("audio_recordings"), floor=self.created[own]),
+            "duration_s": rng.integers(5, 3600, n),
+            "storage_uri": _masked_where(rng.random(n) < 0.9, np.array([f"s3://audio.example.test/{r}.ogg" for r in ids],
+                                                                      dtype=object), None),
+        }, self.contract.table("audio_recordings"))
+
+    # ------------------------------------------------------------ requests and incidents
+    def deadline_pledges(self, table: str, end_column: str) -> list[Pledge]:
+        t = self.contract.table(table)
+        return [p for p in self.hints.of(DeadlineParams, table) if t.anchors.get(p.params.end) == end_column]
+
+    def place_ends(self, rng: np.random.Generator, table: str, df: pl.DataFrame, end: str,
+                   notice: str | None = None) -> pl.DataFrame:
+        """Fill the `end` column against the strictest pledge that applies to each row: most on
+        time, some on the due date itself, some one day (or one second) late, some late, some
+        still open (mostly recent ones); extension notices on the last day of the notice window
+        (inside) and on the day after (outside)."""
+        n = df.height
+        pledges = self.deadline_pledges(table, end)
+        best = np.full(n, np.inf)
+        chosen = np.full(n, -1)
+        start = self.ctx.first_anchor(table, df)
+        starts, scopes = [], []
+        for k, p in enumerate(pledges):
+            s = self.ctx.anchor(table, p.params.start, df)
+            scope = self.ctx.scope(p, table, df) & ~np.isnat(s)
+            applies = scope & (p.params.limit.approx_days() < best)
+            best = np.where(applies, p.params.limit.approx_days(), best)
+            chosen = np.where(applies, k, chosen)
+            start = np.where(applies, s, start)
+            starts.append(s)
+            scopes.append(scope)
+        u = rng.random(n)
+        forced = np.zeros(n, dtype=bool)
+        for k, p in enumerate(pledges):  # boundary cases for every pledge, measured against it
+            rows, cats = self._boundary_rows(rng, p, scopes[k] & ~forced, starts[k], notice is not None)
+            chosen[rows], start[rows], u[rows], forced[rows] = k, starts[k][rows], cats, True
+        default = DEFAULT_DEADLINES.get((table, end), 10) * 86_400
+        due = start + np.timedelta64(default, "s")      # last instant still on time
+        extended = due.copy()                           # the same with a valid extension notice
+        window = due.astype(DAY).astype(US)             # last day a notice may be sent
+        for k, p in enumerate(pledges):
+            m = chosen == k
+            if m.any():
+                due[m], extended[m], window[m] = self._dues(p.params, start[m])
+        span = np.maximum((due - start).astype(np.int64), 1_000_000)
+        r = lambda lo, hi: (rng.uniform(lo, hi, n) * span).astype(np.int64).astype("timedelta64[us]")  # noqa: E731
+        result = start + r(0.05, 0.9)
+        ending = {name: (u >= lo) & (u < hi) for name, (lo, hi) in ENDINGS.items()}
+        on_day, day_late, late = ending["on_due_date"], ending["just_late"], ending["late"]
+        result = np.where(on_day, due - (rng.random(n) * np.minimum(span, 86_399_000_000)).astype(np.int64)
+                          .astype("timedelta64[us]"), result)
+        result = np.where(day_late, due + SECOND + (rng.random(n) * 3_600e6).astype(np.int64).astype("timedelta64[us]"),
+                          result)
+        result = np.where(late, due + r(0.1, 0.8), result)
+        notices = _nat(n)
+        if notice:
+            has_ext = extended > due
+            ext_ok, ext_late = has_ext & ending["extended"], has_ext & ending["extended_late_notice"]
+            inside = np.where(rng.random(n) < 0.4, window + np.timedelta64(20, "h"),
+                              start + ((window - start).astype(np.int64) * rng.uniform(0.3, 0.95, n))
+                              .astype(np.int64).astype("timedelta64[us]"))
+            notices = np.where(ext_ok, inside, np.where(ext_late, window + DAY_US + np.timedelta64(9, "h"), notices))
+            between = due + ((extended - due).astype(np.int64) * rng.uniform(0.1, 0.95, n)).astype(np.int64) \
+                .astype("timedelta64[us]")
+            result = np.where(ext_ok | ext_late, between, result)
+        recent = due + (due - start) > self.A_us
+        still_open = np.where(recent, u > 0.5, u > 0.995)
+        result = np.where(still_open | np.isnat(start) | (result >= self.A_us), np.datetime64("NaT"), result)
+        notices = np.where(notices >= self.A_us, np.datetime64("NaT"), notices)
+        out = df.with_columns(_series(end, result.astype("datetime64[s]").astype(US)))
+        if notice:
+            out = out.with_columns(_series(notice, notices.astype("datetime64[s]").astype(US)))
+        return out
+
+    def _boundary_rows(self, rng: np.random.Generator, p: Pledge, eligible: np.ndarray, start: np.ndarray,
+                       notices: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (long settled) to place on the due date, a day late and, in larger registers,
+        late; with an extension, notified inside and just outside the window. Returns the rows
+        and the category draw for place_ends."""
+        ext = p.params.extension if notices else None
+        days = p.params.limit.approx_days() + (ext.by.approx_days() if ext else 0)
+        settled = eligible & (start < self.A_us - np.timedelta64(int(days * 1.6) + 5, "D"))
+        big = int(eligible.sum()) >= 20
+        names = ["on_due_date", "just_late"] + (["late"] if big else []) + (["extended"] if ext else []) \
+            + (["extended_late_notice"] if ext and big else [])
+        draws = [sum(ENDINGS[name]) / 2 for name in names]
+        rows = rng.permutation(np.flatnonzero(settled))[: len(draws)]
+        return rows, np.array(draws[: len(rows)])
+
+    def _dues(self, p: DeadlineParams, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Last on-time instant, the same with an extension, last day of the notice window."""
+        hours = p.limit.unit == "hours"
+        as_instant = (lambda d: d) if hours else (lambda d: d.astype(DAY).astype(US) + DAY_US - SECOND)
+        due = deadline_due(self.ctx, p, start, _nat(len(start)))
+        extended = deadline_due(self.ctx, p, start, start) if p.extension else due
+        if p.extension and p.extension.notice_within:
+            window = add_to_dates(day_of(start), p.extension.notice_within, self.ctx.calendar(p))
+        else:
+            window = due
+        return as_instant(due), as_instant(extended), window.astype(DAY).astype(US)
+
+    def edge_dates(self) -> np.ndarray:
+        """Receipt dates that stress calendar rules: 31 Jan, month ends, 29 Feb 2024, weekends,
+        public holidays of the policy's calendars, the as-of date and the days around it."""
+        y = self.as_of.year
+        fixed = [date(2024, 1, 31), date(2023, 1, 31), date(2024, 2, 29), date(y - 1, 5, 31), date(y - 1, 8, 30),
+                 date(y - 1, 8, 31), date(y - 1, 9, 30), date(y - 1, 10, 31), date(y - 1, 12, 31), date(y, 1, 31),
+                 date(y, 3, 31)]
+        days = [np.datetime64(d) for d in fixed if d < self.as_of]
+        days += [self.A - np.timedelta64(k, "D") for k in range(1, 60) if (self.A - np.timedelta64(k, "D")).astype(
+            "datetime64[D]").item().weekday() >= 5][:6]
+        from .calendars import holiday_set
+        codes = sorted({c for c in [self.policy.policy.calendar] + [p.params.calendar for p in self.hints.of(DeadlineParams)] if c})
+        for code in codes or ["GB-ENG"]:
+            hol = sorted(d for d in holiday_set(code, y) if date(y - 2, 1, 1) <= d < self.as_of)
+            days += [np.datetime64(d) for d in hol[-6:]]
+        days += [self.A - np.timedelta64(1, "D"), self.A, self.A + np.timedelta64(1, "D")]
+        return np.array(sorted(set(days)), dtype=DAY)
+
+    def data_subject_requests(self) -> pl.DataFrame:
+        rng = self.rng("data_subject_requests")
+        base = max(30, int(0.25 * self.n))
+        edges = self.edge_dates()
+        per_edge = 4
+        n_edge = len(edges) * per_edge
+        erased = np.flatnonzero(~np.isnat(self.plan.erased_at))
+        n = base + n_edge + len(erased)
+        own = self.owners(rng, n, power=0.2)
+        anon = rng.random(n) < 0.15
+        received = self.recent(rng, n, self.hints.span("data_subject_requests"), floor=self.created[own])
+        tod = np.array([9 * 3600 + 1234, 23 * 3600 + 59 * 60 + 59, 0, 14 * 3600], dtype="timedelta64[s]")
+        received[base:base + n_edge] = np.repeat(edges, per_edge).astype(US) + np.tile(tod, len(edges))
+        anon[base:base + n_edge] = rng.random(n_edge) < 0.5
+        jur = np.where(anon, _choice(rng, JURISDICTIONS, n, JURISDICTION_P), self.jur[own]).astype(object)
+        rtype = _choice(rng, REQUEST_TYPES, n, REQUEST_TYPES.values())
+        ccpa_only = np.isin(rtype, ["opt_out", "limit"])
+        rtype = np.where(ccpa_only & (jur != "US-CA") & (rng.random(n) < 0.8), "access", rtype).astype(object)
+        # the erasure request behind each erasure, completed at E
+        e_rows = np.arange(base + n_edge, n)
+        own[e_rows], anon[e_rows], rtype[e_rows] = erased, False, "erasure"
+        jur[e_rows] = self.jur[erased]
+        received[e_rows] = self.plan.erased_at[erased] - rng.integers(2, 25 * 86_400, len(erased)).astype("timedelta64[s]")
+        received = received.astype("datetime64[s]").astype(US)
+        verified = np.where(rng.random(n) < 0.9, self.after(rng, received, 600, 5 * 86_400), np.datetime64("NaT")).astype(US)
+        verified = np.where(verified >= self.A_us, np.datetime64("NaT"), verified).astype(US)
+        df = _frame({"request_id": _ids("dsr", n), "account_id": _masked_where(~anon, self.ids[own], None),
+                     "request_type": rtype, "jurisdiction": jur, "received_at": received, "identity_verified_at": verified},
+                    self.contract.table("data_subject_requests"))
+        df = self.place_ends(rng, "data_subject_requests", df, "acknowledged_at")
+        df = self.place_ends(rng, "data_subject_requests", df, "completed_at", notice="extension_notified_at")
+        completed = df["completed_at"].to_numpy().astype(US)
+        completed[e_rows] = self.plan.erased_at[erased]
+        notified = df["extension_notified_at"].to_numpy().astype(US)
+        notified[e_rows] = np.datetime64("NaT")
+        done = ~np.isnat(completed)
+        outcome = _masked_where(done, _choice(rng, ("complied", "partial", "denied"), n, (80, 10, 10)), None)
+        outcome[e_rows] = "complied"
+        reasons = _choice(rng, ("exempt_legal", "exempt_fraud", "manifestly_unfounded", "excessive", "no_data", "other"), n)
+        reason = np.where(np.isnat(verified), "unverified", reasons).astype(object)
+        return df.with_columns(_series("completed_at", completed), _series("extension_notified_at", notified),
+                               _series("outcome", outcome, pl.Utf8),
+                               _series("denial_reason", _masked_where(outcome == "denied", reason, None), pl.Utf8))
+
+    def incidents(self, table: str, id_prefix: str, n: int, start: str, columns: dict) -> pl.DataFrame:
+        """A small register: start instants with edges, end columns placed against deadlines."""
+        rng = self.rng(table)
+        t = self.recent(rng, n, self.hints.span(table), future=FUTURE_SHARE)
+        edges = self.edge_dates()
+        k = min(len(edges), n // 3)
+        t[:k] = rng.choice(edges, k, replace=False).astype(US) + self.tod(rng, k)
+        df = _frame({self.contract.table(table).key[0]: _ids(id_prefix, n), start: t,
+                     **{c: v(rng, n) for c, v in columns.items()}}, self.contract.table(table))
+        for end in [c for c in self.contract.table(table).columns if c.endswith("_at") and c != start]:
+            df = self.place_ends(rng, table, df, end)
+        return df
+
+    def breach_incidents(self) -> pl.DataFrame:
+        df = self.incidents("breach_incidents", "inc", max(8, self.n // 60), "aware_at", {
+            "notification_required": lambda rng, n: rng.random(n) < 0.6,
+            "severity": lambda rng, n: _choice(rng, ("low", "medium", "high", "critical"), n, (40, 35, 18, 7)),
+            "affected_subjects": lambda rng, n: rng.zipf(1.4, n) % 100_000,
+        })
+        # no notice is sent when none is required (mostly)
+        required = df["notification_required"].to_numpy()
+        quiet = ~required & (self.rng("breach_quiet").random(df.height) < 0.8)
+        return df.with_columns([pl.when(pl.Series(quiet)).then(None).otherwise(pl.col(c)).alias(c)
+                                for c in ("authority_notified_at", "subjects_notified_at")])
+
+    def minor_reports(self) -> pl.DataFrame:
+        df = self.incidents("minor_reports", "mnr", max(8, self.n // 80), "reported_at", {
+            "jurisdiction": lambda rng, n: _choice(rng, JURISDICTIONS, n, JURISDICTION_P),
+        })
+        rng = self.rng("minor_accounts")
+        acc = rng.integers(0, self.n, df.height)
+        return df.with_columns(_series("account_id", _masked_where(rng.random(df.height) < 0.8, self.ids[acc], None),
+                                         dtype=pl.Utf8))
+
+    def vulnerability_reports(self) -> pl.DataFrame:
+        return self.incidents("vulnerability_reports", "vul", max(10, self.n // 50), "received_at", {
+            "severity": lambda rng, n: _choice(rng, ("low", "medium", "high", "critical"), n, (35, 35, 22, 8)),
+        })
+
+    # ------------------------------------------------------------ sharing
+    def affiliate_exports(self) -> pl.DataFrame:
+        """Weekly exports per webmaster; a few rows carry an identifier; blanks do not count."""
+        rng = self.rng("affiliate_exports")
+        weeks = max(4, self.hints.span("affiliate_exports") // 7)
+        webmasters = [f"wm{k:03d}" for k in range(1, 6)]
+        exports = [(f"exp-{w}-{k:03d}", w, (self.A - np.timedelta64(7 * k + 1, "D")).astype(US) + np.timedelta64(3, "h"))
+                   for k in range(weeks) for w in webmasters if rng.random() < 0.8]
+        per = max(1, int(self.n / max(1, len(exports))))
+        sizes = rng.poisson(per, len(exports)) + 1
+        n = int(sizes.sum())
+        export = np.repeat(np.arange(len(exports)), sizes)
+        row_no = np.concatenate([np.arange(1, s + 1) for s in sizes])
+        acc = rng.integers(0, self.n, n)
+        ident = {c: np.full(n, None, dtype=object) for c in ("email", "name", "address", "ip", "payment_details")}
+        leak = rng.random(n) < 0.03
+        leak[: min(2, n)] = True
+        which = rng.integers(0, 5, n)
+        ident["email"][leak & (which == 0)] = [f"user{i + 1}@example.test" for i in acc[leak & (which == 0)]]
+        ident["name"][leak & (which == 1)] = self.names[acc[leak & (which == 1)]]
+        ident["address"][leak & (which == 2)] = "12 Example Street, Testville"
+        ident["ip"][leak & (which == 3)] = self.ip_pool[self.home_ip[acc[leak & (which == 3)]]]
+        ident["payment_details"][leak & (which == 4)] = "card ending 4242"
+        blank = ~leak & (rng.random(n) < 0.02)
+        ident["email"][blank] = "  "
+        return _frame({
+            "export_id": np.array([exports[e][0] for e in export], dtype=object), "row_no": row_no,
+            "webmaster_id": np.array([exports[e][1] for e in export], dtype=object),
+            "exported_at": np.array([exports[e][2] for e in export], dtype=US),
+            "referral_ref": np.array([f"ref-{int(x):06d}" for x in rng.integers(0, 999_999, n)], dtype=object),
+            "country": np.array([COUNTRIES[self.jur[i]][0] for i in acc], dtype=object),
+            "signup_date": day_of(self.created[acc]), "revenue": np.round(rng.lognormal(2.5, 0.8, n), 2), **ident,
+        }, self.contract.table("affiliate_exports"))
+
+    def shared_aggregates(self) -> pl.DataFrame:
+        """Monthly statistics per recipient; a few cells under k, some empty (0)."""
+        rng = self.rng("shared_aggregates")
+        k = self.hints.k("shared_aggregates")
+        recipients = sorted({"ad-network-1", "research-lab", "partner-studio"}
+                            | set(self.hints.where_values("shared_aggregates", "recipient")))
+        months = max(2, min(12, self.hints.span("shared_aggregates") // 30))
+        cells = [(c, a, g) for c in ("DE", "FR", "GB", "US", "BR", "ES") for a in ("18-24", "25-34", "35-44", "45-54", "55+")
+                 for g in ("f", "m", "x")]
+        rows = []
+        for r in recipients:
+            for m in range(months):
+                at = (self.A.astype("datetime64[M]") - m - 1).astype(DAY).astype(US) + np.timedelta64(5, "D") \
+                    + np.timedelta64(4, "h")
+                for ci, (c, a, g) in enumerate(cells):
+                    rows.append((f"shr-{r}-{m:02d}", f"c{ci:03d}", r, at, c, a, g))
+        n = len(rows)
+        count = (rng.lognormal(np.log(15 * k), 1.0, n)).astype(np.int64) + k
+        small = rng.random(n) < 0.03
+        count = np.where(small, rng.integers(1, k, n), count)
+        count = np.where(rng.random(n) < 0.02, 0, count)
+        count[:2] = (k - 1, k)  # just under and exactly at k
+        return _frame({
+            "share_id": np.array([r[0] for r in rows], dtype=object), "cell_id": np.array([r[1] for r in rows], dtype=object),
+            "recipient": np.array([r[2] for r in rows], dtype=object), "shared_at": np.array([r[3] for r in rows], dtype=US),
+            "country": np.array([r[4] for r in rows], dtype=object), "age_band": np.array([r[5] for r in rows], dtype=object),
+            "gender": np.array([r[6] for r in rows], dtype=object),
+            "interest": _masked_where(rng.random(n) < 0.3, _choice(rng, ("cams", "movies", "audio"), n), None),
+            "member_count": count,
+        }, self.contract.table("shared_aggregates"))
+
+    # ------------------------------------------------------------ keeping violations a minority
+    def conform(self, name: str, df: pl.DataFrame, ctx: Context, chunk: int | None = None) -> pl.DataFrame:
+        """For every pledge on this table, leave about OK_SHARE of its population in violation:
+        the rest is fixed (address truncated, column emptied, identifiers removed, cell raised
+        to k) or, where nothing can be fixed, dropped (sends without consent or after an
+        opt-out, usage over the limit). Pledges with the narrowest scope go first and the
+        violations they keep are kept by the others too. Streamed chunks (`chunk`) are only
+        fixed, never thinned."""
+        rng = self.rng(f"conform/{name}/{chunk}")
+        pledges = [p for p in self.policy.pledges if getattr(p.params, "table", None) == name
+                   and not isinstance(p.params, (RetentionParams, DeadlineParams))]
+        if not pledges or df.height == 0:
+            return df
+        pledges.sort(key=lambda p: int(self.ctx.scope(p, name, df).sum()))
+        df = df.with_columns(pl.lit(False).alias("_kept"))
+        for p in pledges:
+            if isinstance(p.params, UsageParams):
+                if chunk is None:
+                    df = self.thin_usage(rng, p, name, df)
+                continue
+            fix = FIXES.get(type(p.params))
+            if fix is None and (chunk is not None or not isinstance(p.params, (ConsentParams, OptOutParams))):
+                continue
+            excess, kept = self.excess(rng, outcomes(ctx, p, name, df), df["_kept"].to_numpy())
+            df = df.with_columns(pl.Series("_kept", kept))
+            if excess.any():
+                df = fix(self, rng, p, df, pl.Series(excess)) if fix else df.filter(pl.Series(~excess))
+        return df.drop("_kept")
+
+    @staticmethod
+    def excess(rng: np.random.Generator, outcome: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Violating rows beyond max(2, OK_SHARE of the compliant population), chosen at random
+        but sparing rows already `kept` as violations; returns (excess, kept updated)."""
+        bad = outcome == VIOLATION
+        allowed = max(2, int(round(OK_SHARE * int(((outcome == OK) | (outcome == EXEMPT)).sum()))))
+        keep = bad & kept
+        others = np.flatnonzero(bad & ~kept)
+        room = max(0, allowed - int(keep.sum()))
+        keep[rng.choice(others, size=min(room, len(others)), replace=False)] = True
+        return bad & ~keep, kept | keep
+
+    def fix_ip(self, rng, p: Pledge, df: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+        col = df[p.params.column].cast(pl.Utf8).clone()
+        idx = np.flatnonzero(rows.to_numpy())
+        return df.with_columns(col.scatter(idx, [truncate_ip(v) for v in col.gather(idx).to_list()]))
+
+    def fix_empty(self, rng, p: Pledge, df: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+        col = p.params.column
+        return df.with_columns(pl.when(rows).then(None).otherwise(pl.col(col)).alias(col))
+
+    def fix_identifiers(self, rng, p: Pledge, df: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+        table = self.contract.table(p.params.table)
+        cols = p.params.columns or [c.name for c in table.pii_columns]
+        cols = [c for c in cols if not table.columns[c].required]  # a required column cannot be emptied
+        return df.with_columns([pl.when(rows).then(None).otherwise(pl.col(c)).alias(c) for c in cols])
+
+    def fix_k(self, rng, p: Pledge, df: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+        col, k = p.params.count_column, p.params.k
+        raised = pl.Series(k + rng.integers(0, 3 * k, df.height))
+        return df.with_columns(pl.when(rows).then(raised).otherwise(pl.col(col)).alias(col))
+
+    def thin_usage(self, rng: np.random.Generator, p: Pledge, name: str, df: pl.DataFrame) -> pl.DataFrame:
+        """Drop the rows beyond the limit in all but a few subject-periods over it."""
+        at = self.ctx.first_anchor(name, df)
+        unit = "datetime64[M]" if p.params.per == "calendar_month" else "datetime64[Y]"
+        rows = self.ctx.scope(p, name, df) & self.ctx.known(at)
+        g = pl.DataFrame({"s": self.ctx.subject(name, df), "p": day_of(at).astype(unit).astype(DAY),
+                          "r": rng.random(df.height), "in": rows})
+        g = g.with_columns(pl.when(pl.col("in")).then(pl.col("r").rank("ordinal").over(["s", "p", "in"])).alias("rank"),
+                           pl.len().over(["s", "p", "in"]).alias("n"))
+        over = g.filter(pl.col("in") & (pl.col("n") > p.params.max)).select("s", "p").unique().sort(["s", "p"])
+        allowed = max(1, int(round(OK_SHARE * g.filter(pl.col("in")).select("s", "p").n_unique())))
+        spared = over.sample(n=min(allowed, over.height), seed=int(rng.integers(2**31))) if over.height else over
+        spared = spared.with_columns(pl.lit(True).alias("spared"))
+        g = g.join(spared, on=["s", "p"], how="left", maintain_order="left", nulls_equal=True)
+        drop = (g["in"] & (g["rank"] > p.params.max) & g["spared"].is_null()).fill_null(False)
+        return df.filter(~drop)
+
+    # ------------------------------------------------------------ holds and retention
+    def legal_holds(self, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+        """Holds on subjects with expired records (edges: starting or ending exactly on the
+        as-of date and the day before/after), and on erased subjects' leftovers."""
+        rng = self.rng("legal_holds")
+        A = self.A_us
+        day = np.timedelta64(1, "D")
+        windows = [  # (starts_at, ends_at, all tables): active on A or not
+            (A - 400 * day, None, False),                                        # active
+            (A - 300 * day, A + np.timedelta64(15, "h"), False),                 # ends on A: active
+            (A - 300 * day, A - np.timedelta64(1, "h"), False),                  # ended the day before
+            (A + np.timedelta64(8, "h"), None, False),                           # starts on A: active
+            (A + day + np.timedelta64(8, "h"), None, False),                     # starts the day after
+            (A - 200 * day, A - 100 * day, True),                                # ended long ago
+            (A - day + np.timedelta64(23, "h"), A + 30 * day, False),            # started the day before
+            (A - 50 * day, None, True),                                          # every table: active
+        ]
+        rows = []
+        held_tables = sorted({p.params.table for p in self.hints.of(RetentionParams) if "legal_hold" in p.params.exceptions
+                              and self.contract.table(p.params.table).subject_column})
+        for name in held_tables:
+            subject = self.contract.table(name).subject_column
+            if name in tables:
+                df = tables[name]
+                expired = np.zeros(df.height, dtype=bool)
+                for p in self.hints.of(RetentionParams, name):
+                    expired |= outcomes(self.ctx, p, name, df) == VIOLATION
+                who = sorted(set(df[subject].filter(pl.Series(expired)).drop_nulls().to_list()))
+            else:  # streamed later: frequent visitors are likely to have old entries
+                who = sorted(self.ids[np.argsort(-self.weight)[:20]].tolist())
+            for k, s in enumerate(rng.permutation(who)[: len(windows)] if who else []):
+                start, end, every = windows[k]
+                rows.append((s, "all" if every else name, start, end))
+        for name, accs in sorted(self.plan.leftovers.items()):
+            for i in sorted(accs):
+                if rng.random() < 0.35:
+                    start, end, _ = windows[int(rng.integers(0, 3))]
+                    rows.append((self.ids[i], name if rng.random() < 0.7 else "all", start, end))
+        for i in rng.choice(self.n, size=min(3, self.n), replace=False):
+            rows.append((self.ids[i], "orders", A - 500 * day, A - 200 * day))
+        n = len(rows)
+        return _frame({
+            "hold_id": _ids("hold", n), "account_id": np.array([r[0] for r in rows], dtype=object),
+            "scope_table": np.array([r[1] for r in rows], dtype=object),
+            "reason": _choice(rng, ("litigation", "fraud", "tax", "dispute", "regulator"), n),
+            "starts_at": np.array([r[2] for r in rows], dtype=US) if n else _nat(0),
+            "ends_at": np.array([r[3] if r[3] is not None else np.datetime64("NaT") for r in rows], dtype=US) if n else _nat(0),
+        }, self.contract.table("legal_holds"))
+
+    def purge_expired(self, name: str, df: pl.DataFrame, ctx: Context, holds: pl.DataFrame) -> pl.DataFrame:
+        """Retention is executed: expired records are deleted, except a few misses per pledge
+        and the records under a (past, present or future) hold or a row exemption."""
+        pledges = self.hints.of(RetentionParams, name)
+        if not pledges or df.height == 0:
+            return df
+        subject = self.contract.table(name).subject_column
+        held = np.zeros(df.height, dtype=bool)
+        if subject:  # holds in force, and past or future holds placed on this very table
+            placed = holds.filter(pl.col("scope_table") == name)["account_id"]
+            held = (ctx.held(df[subject].cast(pl.Utf8), name) | df[subject].is_in(placed).fill_null(False).to_numpy())
+        rng = self.rng(f"purge/{name}")
+        expired, missed = np.zeros(df.height, dtype=bool), np.zeros(df.height, dtype=bool)
+        for p in pledges:
+            out = outcomes(ctx, p, name, df)
+            cand = (out == VIOLATION) & ~held
+            target = max(min(2, int(cand.sum())),
+                         int(round(OK_SHARE / len(pledges) * int(((out == OK) | (out == EXEMPT)).sum()))))
+            fresh = np.flatnonzero(cand & ~missed)
+            more = max(0, target - int((cand & missed).sum()))
+            missed[rng.choice(fresh, size=min(more, len(fresh)), replace=False)] = True
+            expired |= cand
+        return df.filter(pl.Series(~expired | missed))
+
+    # ------------------------------------------------------------ web access logs (streamed)
+    def access_log_chunks(self, events: int, combined: bool) -> Iterator[pl.DataFrame]:
+        """`events` rows in chronological chunks of at most CHUNK_ROWS rows."""
+        n_chunks = max(1, -(-events // CHUNK_ROWS)) if events else 0
+        times = self.access_log_clock()
+        for c in range(n_chunks):
+            lo, hi = c * events // n_chunks, (c + 1) * events // n_chunks
+            yield self.access_log_chunk(c, lo, hi, events, times, combined)
+
+    def access_log_span(self) -> tuple[int, int]:
+        """(days of the strictest retention, days the log reaches back)."""
+        ok = max(1, self.hints.retention_ok_days("web_access_logs") or DEFAULT_SPAN["web_access_logs"])
+        span = self.hints.span("web_access_logs")
+        for p in self.hints.ip_pledges("web_access_logs"):
+            span = max(span, self.hints.ok_days(p.params.after) * 2 + 2)
+        for p in self.hints.of(ErasureParams):  # reach back to erasures older than the grace
+            if "web_access_logs" in p.params.tables:
+                span = max(span, self.hints.ok_days(p.params.grace) + 120)
+        return ok, max(span, ok)
+
+    def access_log_clock(self) -> tuple[np.ndarray, np.ndarray]:
+        """Hourly grid and cumulative weights: traffic follows the time-of-day curve; 97.5% of
+        it within the strictest retention (or the default span), 2.5% older."""
+        ok, span = self.access_log_span()
+        hours = (self.A - np.timedelta64(span, "D")).astype("datetime64[h]") + np.arange(span * 24)
+        weight = HOUR_P[hours.astype(np.int64) % 24]
+        recent = hours >= (self.A - np.timedelta64(ok, "D")).astype("datetime64[h]")
+        old = ~recent
+        weight = np.where(recent, weight * 0.975 / max(weight[recent].sum(), 1e-12),
+                          weight * 0.025 / max(weight[old].sum(), 1e-12) if old.any() else 0)
+        cum = np.cumsum(weight)
+        return hours, cum / cum[-1]
+
+    def access_log_chunk(self, c: int, lo: int, hi: int, total: int, clock, combined: bool) -> pl.DataFrame:
+        rng = np.random.default_rng([self.seed, zlib.crc32(b"web_access_logs"), c])
+        n = hi - lo
+        hours, cum = clock
+        pos = (lo + np.sort(rng.random(n)) * n) / total if n else np.zeros(0)
+        pos = np.minimum(pos, 1 - 1e-12)
+        ts = hours[np.searchsorted(cum, pos, side="right")].astype(US) + \
+            rng.integers(0, 3600, n).astype("timedelta64[s]")
+        ts = np.sort(ts)
+        if hi == total and n:  # the export day itself and a few entries after it
+            tail = min(n, 6)
+            ts[-tail:] = self.A_us + np.array([0, 10, 30, 86_400 + 5, 2 * 86_400, 3 * 86_400 + 7][-tail:], dtype="timedelta64[s]")
+        logged_in = rng.random(n) < 0.35
+        owner = np.where(logged_in, self.owners(rng, n), -1)
+        owner = np.where((owner >= 0) & (self.created[np.maximum(owner, 0)] <= ts), owner, -1)
+        leftovers = sorted(self.plan.leftovers.get("web_access_logs", set()))
+        for i in leftovers:  # their visits before the erasure are still in the log
+            before = np.flatnonzero((ts < self.plan.erased_at[i]) & (ts >= self.created[i]))
+            owner[rng.permutation(before)[:3]] = i
+        erased = np.where(owner >= 0, self.plan.erased_at[np.maximum(owner, 0)], np.datetime64("NaT"))
+        left = np.isin(owner, leftovers)
+        owner = np.where(~np.isnat(erased) & (~left | (ts > erased)), -1, owner)
+        pick = lambda pool: pool.gather(rng.integers(0, pool.len(), n))  # noqa: E731 (pooled strings, no copies)
+        path = pick(self.pools["paths"])
+        leak = np.flatnonzero(rng.random(n) < 5e-6)  # card numbers in a query string
+        if leak.size:
+            path = path.scatter(leak, [f"/checkout/confirm?pan={make_card(rng, '4', 16)}&exp=1227" for _ in leak])
+        status = _choice(rng, (200, 304, 301, 404, 403, 500), n, (80, 8, 4, 5, 2, 1)).astype(np.int64)
+        ids = self.pools["accounts"]
+        df = pl.DataFrame([
+            _series("ts", ts), pick(self.pools["methods"]).alias("method"), path.alias("path"),
+            pl.Series("status", status), pl.Series("bytes", np.where(status == 304, 0, rng.lognormal(8, 1.5, n).astype(np.int64))),
+            pick(self.pools["referrers"]).alias("referrer"), pick(self.pools["user_agents"]).alias("user_agent"),
+            ids.gather(np.where(owner >= 0, owner, ids.len() - 1)).alias("account_id"),
+        ])
+        ip = self.pools["ips"].gather(self.ip_index(rng, owner, self.truncation(rng, "web_access_logs", df)))
+        host = np.flatnonzero(rng.random(n) < 0.001)  # reverse-DNS names instead of addresses
+        if host.size:
+            ip = ip.scatter(host, [f"crawl-66-249-{int(a)}-{int(b)}.googlebot.example" for a, b in rng.integers(0, 256, (host.size, 2))])
+        df = self.conform("web_access_logs", df.with_columns(ip.alias("ip")), self.ctx, chunk=c)
+        if combined:  # the log format has no account column
+            df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias("account_id"))
+        return df
+
+    @property
+    def pools(self) -> dict[str, pl.Series]:
+        """Value pools the access log draws from (methods weighted by repetition)."""
+        if not hasattr(self, "_pools"):
+            self._pools = {
+                "paths": pl.Series(self.paths.tolist(), dtype=pl.Utf8),
+                "methods": pl.Series(["GET"] * 85 + ["POST"] * 12 + ["HEAD"] * 2 + ["PUT"], dtype=pl.Utf8),
+                "referrers": pl.Series(self.referrers.tolist(), dtype=pl.Utf8),
+                "user_agents": pl.Series(self.user_agents.tolist(), dtype=pl.Utf8),
+                "accounts": pl.Series(self.ids.tolist() + [None], dtype=pl.Utf8),
+                "ips": pl.Series(self.ip_pool.tolist() + self._ip_trunc.tolist(), dtype=pl.Utf8),
+            }
+        return self._pools
+
+    @property
+    def paths(self) -> np.ndarray:
+        if not hasattr(self, "_paths"):
+            rng = self.rng("paths")
+            templates = ("/", "/movies/{}", "/movies/{}/trailer", "/cams/model_{}", "/api/v1/stream/{}/segment/{}.ts",
+                         "/account/settings", "/checkout", "/search?q=tag{}", "/static/app.{}.js", "/login", "/logout",
+                         "/downloads/{}", "/privacy", "/help/article-{}")
+            self._paths = np.array([templates[int(rng.integers(len(templates)))].replace("{}", str(int(rng.integers(1, 99_999))))
+                                    for _ in range(4_000)], dtype=object)
+        return self._paths
+
+    user_agents = np.array([
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0 Safari/537.36",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Safari/605.1.15",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0 Mobile Safari/537.36",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:131.0) Gecko/20100101 Firefox/131.0",
+        "Mozilla/5.0 (compatible; ExampleBot/2.1; +https://bot.example.test)", "curl/8.9.1",
+    ], dtype=object)
+    referrers = np.array([None, None, None, "https://www.example.test/", "https://search.example.test/?q=movies",
+                          "https://partner.example.test/wm003", "https://www.example.test/movies"], dtype=object)
+
+
+FIXES = {IpParams: World.fix_ip, ColumnAbsentParams: World.fix_empty, IdentifierParams: World.fix_identifiers,
+         KAnonParams: World.fix_k}
+
+
+def truncate_ip(text: str | None) -> str | None:
+    """The /24 (IPv4) or /48 (IPv6) network address of an address; other text unchanged."""
+    kind = ip_class(text)
+    if kind in (IP4_FULL, IP4_TRUNC):
+        return text.rsplit(".", 1)[0] + ".0"
+    if kind in (IP6_FULL, IP6_TRUNC):
+        return str(ipaddress.IPv6Address(int(ipaddress.IPv6Address(text)) >> 80 << 80))
+    return text
