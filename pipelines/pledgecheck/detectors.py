@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])")
-DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){11,18}(?![0-9])")
 DIGIT_RUN_ANY = re.compile(r"[0-9](?:[ -]?[0-9])*")
+DECIMAL = re.compile(r"[0-9]*\.[0-9]+")
 IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])")
 IPV6 = re.compile(r"(?<![0-9A-Fa-f:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
 NOT_PERSONAL_IPS = {"0.0.0.0", "127.0.0.1", "255.255.255.255", "::", "::1"}
@@ -63,7 +63,11 @@ def is_card_number(digits: str) -> bool:
 
 
 def cards(text: str) -> Iterator[Hit]:
-    """Full card numbers: maximal digit runs (single space/dash separators), brand + Luhn."""
+    """Full card numbers: maximal digit runs (single space/dash separators), brand + Luhn;
+    digits that are part of a decimal number (e.g. 47.69230769230769) are not candidates."""
+    # decimal numbers (chart coordinates, amounts) are not card numbers: blank them first,
+    # keeping offsets, exactly as the SQL macro card_count does
+    text = DECIMAL.sub(lambda m: " " * len(m.group()), text)
     for m in DIGIT_RUN_ANY.finditer(text):
         d = re.sub(r"[ -]", "", m.group())
         if is_card_number(d):

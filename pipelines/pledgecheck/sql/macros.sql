@@ -61,11 +61,13 @@ create or replace macro card_brand(d) as (
 );
 
 -- Number of full card numbers in a text: maximal digit runs (single space or dash separators
--- allowed), 12-19 digits, a known brand and a valid Luhn checksum.
+-- allowed), 12-19 digits, a known brand and a valid Luhn checksum; decimal numbers
+-- (e.g. 47.69230769230769) are blanked first.
 create or replace macro card_count(txt) as (
     case when txt is null or not regexp_matches(txt, '[0-9]{4}') then 0 else
     len(list_filter(
-        list_transform(regexp_extract_all(txt, '[0-9](?:[ -]?[0-9])*'), lambda r: regexp_replace(r, '[ -]', '', 'g')),
+        list_transform(regexp_extract_all(regexp_replace(txt, '[0-9]*\.[0-9]+', ' ', 'g'), '[0-9](?:[ -]?[0-9])*'),
+                       lambda r: regexp_replace(r, '[ -]', '', 'g')),
         lambda d: length(d) between 12 and 19 and card_brand(d) is not null and luhn_ok(d)))
     end
 );
