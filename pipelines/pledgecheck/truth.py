@@ -276,21 +276,22 @@ class Context:
     # --- auxiliary tables
     def _active_holds(self, df: pl.DataFrame | None) -> pl.DataFrame:
         if df is None or df.height == 0:
-            return pl.DataFrame({"account_id": [], "scope_table": []}, schema={"account_id": pl.Utf8, "scope_table": pl.Utf8})
+            return pl.DataFrame(schema={"account_id": pl.Utf8, "scope_table": pl.Utf8})
         starts, ends = day_of(_np(df["starts_at"])), day_of(_np(df["ends_at"]))
         active = (starts <= self.A) & (np.isnat(ends) | (ends >= self.A))
-        return df.filter(pl.Series(active)).select("account_id", "scope_table").unique().sort(["account_id", "scope_table"])
+        held = df.filter(pl.Series(active)).select("account_id", "scope_table")
+        return held.unique().sort(["account_id", "scope_table"])
 
     def _erased(self, df: pl.DataFrame | None) -> pl.DataFrame:
         if df is None or df.height == 0:
-            return pl.DataFrame({"_subject": [], "_erased_at": []}, schema={"_subject": pl.Utf8, "_erased_at": pl.Datetime("us")})
+            return pl.DataFrame(schema={"_subject": pl.Utf8, "_erased_at": pl.Datetime("us")})
         return (df.filter(pl.col("status") == "completed").group_by("account_id")
                 .agg(pl.col("erased_at").max().alias("_erased_at")).rename({"account_id": "_subject"}).sort("_subject"))
 
     def held(self, subjects: pl.Series, table: str) -> np.ndarray:
         """A legal hold applies to the subject's rows of `table` on the as-of date."""
         ids = self.holds.filter(pl.col("scope_table").is_in([table, "all"]))["account_id"]
-        return _bool(subjects.is_in(ids))
+        return _bool(subjects.is_in(ids.to_list()))
 
     def erased_at(self, subjects: pl.Series) -> np.ndarray:
         """E (the latest completed erasure) per subject, NaT for subjects never erased."""
@@ -303,7 +304,8 @@ class Context:
         if purpose not in self._consent_state:
             df = self.consents
             if df is None or df.height == 0:
-                state = pl.DataFrame(schema={"_subject": pl.Utf8, "_consent_at": pl.Datetime("us"), "_granted": pl.Boolean})
+                state = pl.DataFrame(schema={"_subject": pl.Utf8, "_consent_at": pl.Datetime("us"),
+                                             "_granted": pl.Boolean})
             else:
                 state = (df.filter(pl.col("purpose") == purpose)
                          .group_by(["subject_id", "ts"])
