@@ -5,6 +5,8 @@ Altair chart; `svg()` renders one offline with vl-convert for the HTML report.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import altair as alt
 import polars as pl
 
@@ -25,10 +27,17 @@ MEASURE_LABEL = {
 
 
 def svg(chart: alt.TopLevelMixin) -> str:
+    """Render offline to SVG (identical specs, e.g. of overlapping pledges, render once)."""
+    return _svg_of(chart.to_json(validate=False))
+
+
+@lru_cache(maxsize=512)
+def _svg_of(spec: str) -> str:
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(chart.to_json(), allow_http_access=False) if _accepts_http_flag() else \
-        vlc.vegalite_to_svg(chart.to_json())
+    if _accepts_http_flag():
+        return vlc.vegalite_to_svg(spec, allow_http_access=False)
+    return vlc.vegalite_to_svg(spec)
 
 
 def _accepts_http_flag() -> bool:
@@ -87,7 +96,7 @@ def distribution(p: dict) -> alt.Chart | None:
                     color=alt.Color("outcome:N", scale=alt.Scale(domain=["violation", "within the pledge"],
                                                                  range=["#cf222e", "#8c959f"])),
                     tooltip=["from", "to", "records", "outcome"])
-            .properties(width=560, height=160, title=f"{p['pledge_id']}: distribution"))
+            .properties(width=560, height=160, title="Distribution"))
 
 
 def over_time(p: dict) -> alt.Chart | None:
@@ -103,7 +112,7 @@ def over_time(p: dict) -> alt.Chart | None:
                     y=alt.Y("kept_share:Q", axis=alt.Axis(format="%"), title="records keeping the pledge",
                             scale=alt.Scale(zero=False)),
                     tooltip=[alt.Tooltip("period:T", format="%Y-%m"), "population", "violations"])
-            .properties(width=560, height=160, title=f"{p['pledge_id']}: by month"))
+            .properties(width=560, height=160, title="By month"))
 
 
 def by_segment(p: dict) -> alt.Chart | None:
@@ -115,7 +124,7 @@ def by_segment(p: dict) -> alt.Chart | None:
             .encode(y=alt.Y("segment:N", title=None), x=alt.X("rate:Q", axis=alt.Axis(format="%"),
                                                                 title="violation rate"),
                     tooltip=["segment", "population", "violations"])
-            .properties(width=560, height=max(60, 18 * len(segs)), title=f"{p['pledge_id']}: by segment"))
+            .properties(width=560, height=max(60, 18 * len(segs)), title="By segment"))
 
 
 def pledge_chart(p: dict) -> alt.TopLevelMixin | None:

@@ -17,6 +17,7 @@ import jinja2
 from .contract import Contract, Table
 from .duration import Duration
 from .engine import q
+from .errors import CheckError
 from .policy import (
     AgeParams, BackupParams, CardParams, ColumnAbsentParams, ConsentParams, DeadlineParams,
     ErasureParams, IdentifierParams, IpParams, KAnonParams, OptOutParams, PasswordParams, Pledge,
@@ -70,9 +71,10 @@ class Rendered:
 class _Binder:
     """Collects parameters and renders duration arithmetic."""
 
-    def __init__(self, as_of: date):
+    def __init__(self, as_of: date, default_calendar: str | None = None):
         self.params: dict[str, object] = {"as_of": as_of}
         self.calendars: list[str] = []
+        self.default_calendar = default_calendar
 
     def bind(self, value: object) -> str:
         name = f"p{len(self.params)}"
@@ -90,8 +92,10 @@ class _Binder:
         if d.unit == "hours":
             return f"(CAST({expr} AS TIMESTAMP) + to_hours(CAST({n} AS BIGINT)))"
         if d.unit == "business_days":
+            calendar = calendar or self.default_calendar
             if not calendar:
-                raise ValueError("business days need a calendar")
+                raise CheckError("a business-day period needs a holiday calendar: set `calendar` on the pledge "
+                                 "or the policy")
             cal = self.calendar(calendar)
             return (f"(SELECT b2.d FROM business_days b2 WHERE b2.calendar = {cal} AND b2.idx = "
                     f"(SELECT max(b1.idx) FROM business_days b1 WHERE b1.calendar = {cal} AND b1.d <= {expr}) "
@@ -111,7 +115,10 @@ class _Binder:
             self.calendars.append(code)
         return self.bind(code)
 
-    def next_working_day(self, expr: str, calendar: str) -> str:
+    def next_working_day(self, expr: str, calendar: str | None) -> str:
+        calendar = calendar or self.default_calendar
+        if not calendar:
+            raise CheckError("next_working_day needs a holiday calendar: set `calendar` on the pledge or the policy")
         cal = self.calendar(calendar)
         return f"(SELECT min(b.d) FROM business_days b WHERE b.calendar = {cal} AND b.d >= {expr})"
 
@@ -151,10 +158,13 @@ def _segment(t: Table, *cols: str) -> str:
     return " || '/' || ".join(f"coalesce(CAST({q(c)} AS VARCHAR), '?')" for c in present)
 
 
-def render(pledge: Pledge, contract: Contract, as_of: date, present: set[str] | None = None) -> Rendered:
-    """The SQL and parameters that evaluate `pledge` (see docs/CHECKS.md)."""
+def render(pledge: Pledge, contract: Contract, as_of: date, present: set[str] | None = None,
+           calendar: str | None = None) -> Rendered:
+    """The SQL and parameters that evaluate `pledge` (see docs/CHECKS.md).
+
+    `calendar` is the policy's default holiday calendar, used where the pledge names none."""
     p = pledge.params
-    b = _Binder(as_of)
+    b = _Binder(as_of, calendar)
     ctx: dict[str, object] = {"p": p, "as_of": "$as_of", "add": b.add, "add_ts": b.add_ts}
     tables: list[str] = []
     t: Table | None = None
@@ -185,7 +195,7 @@ def render(pledge: Pledge, contract: Contract, as_of: date, present: set[str] | 
         sdate = "CAST(start_at AS DATE)"
         due = b.add(sdate if not hours else "start_at", p.limit, p.calendar)
         if p.next_working_day and not hours and p.limit.unit != "business_days":
-            due = b.next_working_day(due, p.calendar or "")
+            due = b.next_working_day(due, p.calendar)
         if p.extension:
             ext = p.extension
             if ext.by.unit == p.limit.unit:
@@ -194,7 +204,7 @@ def render(pledge: Pledge, contract: Contract, as_of: date, present: set[str] | 
             else:
                 extended = b.add(f"CAST({due} AS DATE)" if not hours else due, ext.by, p.calendar)
             if p.next_working_day and not hours and p.limit.unit != "business_days":
-                extended = b.next_working_day(extended, p.calendar or "")
+                extended = b.next_working_day(extended, p.calendar)
             notice_deadline = b.add(sdate, ext.notice_within, p.calendar) if ext.notice_within else (
                 f"CAST({due} AS DATE)")
             notice = t.anchors[ext.notice]

@@ -353,6 +353,112 @@ def deadline(
     out.print(t)
 
 
+@app.command("validate")
+def validate_cmd(
+    policy: Annotated[str, typer.Option(help="policy id (policies/<id>.yaml) or a YAML path")],
+    export: Annotated[Path, typer.Option(help="export folder")] = SAMPLE_DIR,
+    as_of: Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")] = DEFAULT_AS_OF.isoformat(),
+    out_dir: Annotated[Path, typer.Option("--out", help="report root; the run goes to <out>/<policy>/<as-of>/")] = REPORTS_DIR,
+    salt: Annotated[Optional[str], typer.Option(help="pseudonym salt (default: $PLEDGECHECK_SALT, else random)")] = None,
+    db: Annotated[str, typer.Option(help="DuckDB file for the staged data (default: in memory)")] = ":memory:",
+) -> None:
+    """Run the checks, write the run folder, and validate it with the Great Expectations suites
+    generated from the pledges (Data Docs in <run folder>/data_docs/index.html).
+    Exit 1 when a critical expectation fails, 0 otherwise."""
+    from .pipeline import check_export, salt_from
+    from .policy import load_policy, resolve_policy
+    from .validation import write_validated_run
+
+    pol = load_policy(resolve_policy(policy))
+    s, _ = salt_from(salt)
+    with _progress() as prog:
+        tasks = {"ingest": prog.add_task("ingesting", total=None),
+                 "check": prog.add_task("checking pledges", total=len(pol.pledges))}
+        result = check_export(pol, export, _date(as_of), s, db, progress=lambda stage, what: prog.update(
+            tasks[stage], advance=1, description=f"{'ingested' if stage == 'ingest' else 'checked'} {what}"))
+        prog.add_task("validating with Great Expectations", total=None)
+        folder, outcome = write_validated_run(result, out_dir)
+    print_summary(result.document(), folder)
+    for sev in ("critical", "warning"):
+        failed = [r for r in outcome.failures if r["severity"] == sev]
+        out.print(f"expectations ({sev}): " + ("[green]all passed[/green]" if not failed else
+                  f"[red]{len(failed)} failed[/red]: " + ", ".join(sorted({r['pledge_id'] or r['assertion']
+                                                                           for r in failed}))))
+    out.print(f"data docs: {outcome.data_docs / 'index.html'}")
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command("expectations")
+def expectations_cmd(
+    check: Annotated[bool, typer.Option("--check", help="only report stale files; exit 1 if any")] = False,
+) -> None:
+    """Regenerate expectations/<policy>.json (GX suites) from the bundled policies."""
+    from .policy import load_all_bundled
+    from .validation import EXPECTATIONS_DIR, expectations_path, render_expectations, write_expectations
+
+    pols = load_all_bundled()
+    if check:
+        stale = [p.id for p in pols if not expectations_path(p.id).exists()
+                 or expectations_path(p.id).read_text(encoding="utf-8") != render_expectations(p)]
+        out.print(f"stale: {', '.join(stale)} (run `pledgecheck expectations`)" if stale else "up to date")
+        raise typer.Exit(1 if stale else 0)
+    changed = write_expectations(pols)
+    console.print(f"{EXPECTATIONS_DIR}: {len(pols)} policies; changed: "
+                  + (", ".join(p.name for p in changed) or "nothing"))
+
+
+@app.command("report")
+def report_cmd(
+    policy: Annotated[str, typer.Option(help="policy id (policies/<id>.yaml) or a YAML path")],
+    export: Annotated[Path, typer.Option(help="export folder")] = SAMPLE_DIR,
+    as_of: Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")] = DEFAULT_AS_OF.isoformat(),
+    out_dir: Annotated[Path, typer.Option("--out", help="report root; the run goes to <out>/<policy>/<as-of>/")] = REPORTS_DIR,
+    salt: Annotated[Optional[str], typer.Option(help="pseudonym salt (default: $PLEDGECHECK_SALT, else random)")] = None,
+    notebooks: Annotated[Path, typer.Option(help="folder of the notebooks to execute")] = ROOT / "notebooks",
+    validate: Annotated[bool, typer.Option(help="also validate with Great Expectations (data_docs/)")] = True,
+) -> None:
+    """The scheduled run: check once, execute every notebook with papermill, write the dated folder
+    atomically (executed notebooks, report.html, results.json/.parquet, validation, Data Docs) and
+    append the run to <out>/<policy>/history.parquet.
+    Exit codes as for `run`; 4 when a notebook failed (its executed copy shows the error)."""
+    from .pipeline import salt_from
+    from .policy import load_policy, resolve_policy
+    from .scheduled import notebooks as list_notebooks
+    from .scheduled import scheduled_report
+
+    pol = load_policy(resolve_policy(policy))
+    s, given = salt_from(salt)
+    if not given:
+        console.print("[yellow]note[/yellow] no --salt or $PLEDGECHECK_SALT: pseudonyms use a random salt and "
+                      "will not match other runs")
+    n_nb = len(list_notebooks(notebooks))
+    with _progress() as prog:
+        tasks = {"ingest": prog.add_task("ingesting", total=None),
+                 "check": prog.add_task("checking pledges", total=len(pol.pledges)),
+                 "steps": prog.add_task("validation, notebooks, run folder", total=int(validate) + n_nb + 1)}
+        labels = {"validate": "validating with", "notebook": "executing", "write": "writing the"}
+
+        def tick(stage: str, what: str) -> None:
+            if stage in ("ingest", "check"):
+                prog.update(tasks[stage], advance=1,
+                            description=f"{'ingested' if stage == 'ingest' else 'checked'} {what}")
+            else:  # a step starts
+                prog.update(tasks["steps"], advance=1, description=f"{labels.get(stage, stage)} {what}")
+
+        outcome = scheduled_report(policy, export, _date(as_of), out_dir, s, notebooks_dir=notebooks,
+                                   validate=validate, progress=tick)
+    print_summary(outcome.doc, outcome.folder)
+    out.print(f"notebooks: {len(outcome.notebooks)} executed into {outcome.folder / 'notebooks'}; "
+              f"history: {outcome.history}")
+    if outcome.validation is not None:
+        v = outcome.validation
+        out.print("expectations: " + ", ".join(f"{k} {'passed' if ok else 'FAILED'}" for k, ok in v.passed.items())
+                  + f"; data docs: {outcome.folder / 'data_docs' / 'index.html'}")
+    for err in outcome.notebook_errors:
+        console.print(f"[red]notebook failed[/red] {err}", markup=True, highlight=False)
+    raise typer.Exit(outcome.exit_code)
+
+
 def main() -> None:
     try:
         app()

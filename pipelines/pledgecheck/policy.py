@@ -313,7 +313,21 @@ def validate_against_contract(pol: Policy, contract: Contract) -> list[str]:
             out.append(f"{where}: field 'id': duplicate pledge id")
         seen.add(p.id)
         out += [f"{where}: {m}" for m in check_params_against_contract(p.params, contract)]
+        if not (getattr(p.params, "calendar", None) or pol.policy.calendar) and _needs_calendar(p.params):
+            out.append(f"{where}: field 'params.calendar': business days and next_working_day need a holiday "
+                       "calendar (e.g. LU, GB-ENG, US-CA) on the pledge or the policy")
     return out
+
+
+def _needs_calendar(params: BaseModel) -> bool:
+    if getattr(params, "next_working_day", False):
+        return True
+    for name in type(params).model_fields:
+        v = getattr(params, name)
+        for d in (v, getattr(v, "by", None), getattr(v, "notice_within", None)):
+            if isinstance(d, Duration) and d.unit == "business_days":
+                return True
+    return False
 
 
 def check_params_against_contract(params: BaseModel, contract: Contract) -> list[str]:
@@ -349,8 +363,6 @@ def check_params_against_contract(params: BaseModel, contract: Contract) -> list
         anchor(t, params.end, "params.end")
         if params.extension:
             anchor(t, params.extension.notice, "params.extension.notice")
-        if params.limit.unit == "business_days" and not params.calendar:
-            out.append("field 'params.calendar': a business-day limit needs a holiday calendar (e.g. LU, GB, US-CA)")
     elif isinstance(params, ConsentParams):
         purposes = contract.tables["consent_events"].columns["purpose"].values or ()
         if params.purpose not in purposes:

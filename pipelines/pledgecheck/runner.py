@@ -6,6 +6,7 @@ list of salted pseudonyms. Nothing returned here holds a raw identifier.
 """
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -16,6 +17,7 @@ import duckdb
 from .calendars import load_business_days
 from .checks import macros_sql, render
 from .contract import Contract, load_contract
+from .errors import CheckError
 from .policy import ConsentParams, Pledge, Policy
 
 OFFENDERS = 25   # pseudonymized offenders kept per pledge (drill-down), most severe first
@@ -81,8 +83,10 @@ def run_policy(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date, salt
     contract = contract or load_contract()
     prepare(con, policy, as_of)
     out = []
+    cache: dict = {}
     for pledge in policy.pledges:
-        res = evaluate(con, pledge, policy.id, as_of, salt, present, missing_reason or {}, contract)
+        res = evaluate(con, pledge, policy.id, as_of, salt, present, missing_reason or {}, contract,
+                       calendar=policy.policy.calendar, cache=cache)
         if superseded and pledge.id in superseded:
             res.effective, res.superseded_by = False, superseded[pledge.id]
         out.append(res)
@@ -91,26 +95,44 @@ def run_policy(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date, salt
     return out
 
 
+_MEASURED = ("population", "violations", "exempt", "unknown", "open", "due_soon", "by_reason", "by_segment",
+             "by_period", "measure", "histogram", "offenders")
+
+
 def evaluate(con, pledge: Pledge, policy_id: str, as_of: date, salt: str, present: set[str],
-             missing_reason: dict[str, str], contract: Contract) -> PledgeResult:
+             missing_reason: dict[str, str], contract: Contract, calendar: str | None = None,
+             cache: dict | None = None) -> PledgeResult:
+    """Evaluate one pledge. Pledges whose rendered SQL and parameters are identical (the same
+    promise stated in several sections) are measured once: `cache` maps them to the counts."""
     res = PledgeResult(policy=policy_id, pledge_id=pledge.id, kind=pledge.kind, check=pledge.check,
                        category=pledge.category, severity=pledge.severity, section=pledge.section,
                        quote=pledge.quote, status="not_checked")
     if isinstance(pledge.params, ConsentParams):
         res.threshold = pledge.params.threshold
-    rendered = render(pledge, contract, as_of, present)
+    try:
+        rendered = render(pledge, contract, as_of, present, calendar)
+    except CheckError as e:
+        res.status, res.message = "error", str(e)
+        return res
     res.tables = rendered.tables
     absent = [t for t in rendered.tables if t not in present and t != "legal_holds"]
     if absent:
         why = "; ".join(missing_reason.get(t, f"no {t} export") for t in absent)
         res.message = f"not checked: {why}"
         return res
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _ev AS {rendered.sql}", rendered.params)
-    except duckdb.Error as e:
-        res.status, res.message = "error", f"check {pledge.check} failed: {str(e).splitlines()[0][:300]}"
-        return res
-    _aggregate(con, res, salt)
+    key = (rendered.sql, tuple(sorted((k, repr(v)) for k, v in rendered.params.items())))
+    if cache is not None and key in cache:
+        for name, value in cache[key].items():
+            setattr(res, name, copy.deepcopy(value))
+    else:
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _ev AS {rendered.sql}", rendered.params)
+        except duckdb.Error as e:
+            res.status, res.message = "error", f"check {pledge.check} failed: {str(e).splitlines()[0][:300]}"
+            return res
+        _aggregate(con, res, salt)
+        if cache is not None:
+            cache[key] = {name: copy.deepcopy(getattr(res, name)) for name in _MEASURED}
     ok = res.population - res.violations - res.exempt - res.open - res.due_soon
     res.coverage = (ok / res.population) if res.population else None
     res.rate = (res.violations / res.population) if res.population else None
