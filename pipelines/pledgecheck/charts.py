@@ -145,4 +145,5 @@ def pledge_svg(p: dict) -> str | None:
 
 
 def overview_svg(doc: dict) -> str:
-    return svg(alt.vconcat(status_overview(doc["pledges"]), violation_rates(doc["pledges"])))
+    return svg(alt.vconcat(status_overview(doc["pledges"]), violation_rates(doc["pledges"]))
+               .resolve_scale(color="independent"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -31,13 +31,15 @@ class Run:
     findings: list[Finding]
     con: duckdb.DuckDBPyConnection
     folder: Path | None = None
+    metrics: dict = field(default_factory=dict)
 
     @property
     def summary(self) -> RunSummary:
         return summarize(self.results)
 
     def document(self) -> dict:
-        return build_document(self.policy, self.as_of.isoformat(), self.results, self.ingest, self.findings)
+        return build_document(self.policy, self.as_of.isoformat(), self.results, self.ingest, self.findings,
+                              self.metrics)
 
 
 def salt_from(value: str | None) -> tuple[str, bool]:
@@ -61,7 +63,14 @@ def check_export(policy: str | Policy, export_dir: str | Path, as_of: date, salt
     findings = lint_policy(pol, contract)
     results = run_policy(con, pol, as_of, salt, present, missing, superseded(findings), contract,
                          progress=(lambda pid: progress("check", pid)) if progress else None)
-    return Run(pol, as_of, rep, results, findings, con)
+    metrics = {}
+    if "data_subject_requests" in present:
+        from .metrics import ccpa_7102, denials
+
+        metrics = {"ccpa_7102": {"year": as_of.year - 1, "rows": ccpa_7102(con, as_of.year - 1)},
+                   "ccpa_7102_year_to_date": {"year": as_of.year, "rows": ccpa_7102(con, as_of.year)},
+                   "denials": denials(con)}
+    return Run(pol, as_of, rep, results, findings, con, metrics=metrics)
 
 
 def write_report(run: Run, out_root: str | Path, charts: bool = True) -> Path:

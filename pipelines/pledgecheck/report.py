@@ -33,4 +33,4 @@ def render_html(doc: dict, charts: bool = True) -> str:
     return tpl.render(meta=doc["meta"], summary=doc["summary"], pledges_sorted=pledges,
                       unverifiable=doc["unverifiable"], ingest=doc["ingest"],
                       contradictions=[f for f in doc["lint"] if f["kind"] == "contradiction"],
-                      charts=chart_svgs, overview_chart=overview)
+                      charts=chart_svgs, overview_chart=overview, metrics=doc.get("metrics") or {})

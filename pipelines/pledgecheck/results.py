@@ -68,7 +68,7 @@ def summarize(results: list[PledgeResult]) -> RunSummary:
 
 
 def build_document(policy: Policy, as_of: str, results: list[PledgeResult], ingest: IngestReport,
-                   findings: list[Finding]) -> dict:
+                   findings: list[Finding], metrics: dict | None = None) -> dict:
     export = Path(ingest.export_dir)
     inputs = []
     for t in ingest.tables.values():
@@ -92,6 +92,7 @@ def build_document(policy: Policy, as_of: str, results: list[PledgeResult], inge
         "ingest": ingest.as_rows(),
         "pledges": [r.to_dict() for r in results],
         "unverifiable": [u.model_dump() for u in policy.unverifiable],
+        "metrics": metrics or {},
         "lint": [{"kind": f.kind, "pledges": f.pledges, "message": f.message, "winner": f.winner,
                   "supersedes": f.supersedes,
                   "sections": [q[0] for q in f.quotes]} for f in findings],

@@ -159,11 +159,19 @@ def _aggregate(con, res: PledgeResult, salt: str) -> None:
         elif outcome == "due_soon":
             res.due_soon += n
     res.population = sum(n for o, _, n in counts if o != "unknown")
+    # per segment (e.g. request type / jurisdiction): every outcome, and the measure's
+    # median, mean and p95 over the assessed records (days to respond, days past due...)
     res.by_segment = [
-        {"segment": s, "population": p, "violations": v}
-        for s, p, v in con.execute(
+        {"segment": seg, "population": pop, "violations": v, "ok": ok, "exempt": ex, "open": op,
+         "due_soon": ds, "unknown": un,
+         "p50": _r(p50), "mean": _r(mean), "p95": _r(p95)}
+        for seg, pop, v, ok, ex, op, ds, un, p50, mean, p95 in con.execute(
             "SELECT coalesce(segment, '?'), count(*) FILTER (outcome <> 'unknown'), "
-            "count(*) FILTER (outcome = 'violation') FROM _ev GROUP BY 1 ORDER BY 1").fetchall()
+            "count(*) FILTER (outcome = 'violation'), count(*) FILTER (outcome = 'ok'), "
+            "count(*) FILTER (outcome = 'exempt'), count(*) FILTER (outcome = 'open'), "
+            "count(*) FILTER (outcome = 'due_soon'), count(*) FILTER (outcome = 'unknown'), "
+            "quantile_cont(measure, 0.5) FILTER (outcome <> 'unknown'), avg(measure) FILTER (outcome <> 'unknown'), "
+            "quantile_cont(measure, 0.95) FILTER (outcome <> 'unknown') FROM _ev GROUP BY 1 ORDER BY 1").fetchall()
     ]
     res.by_period = [
         {"period": p.isoformat(), "population": n, "violations": v}
@@ -187,6 +195,10 @@ def _aggregate(con, res: PledgeResult, salt: str) -> None:
             "FROM _ev WHERE outcome = 'violation' AND subject_id IS NOT NULL "
             "GROUP BY 1 ORDER BY m DESC NULLS LAST, n DESC, p LIMIT $k", {"salt": salt, "k": OFFENDERS}).fetchall()
     ]
+
+
+def _r(x) -> float | None:
+    return round(float(x), 4) if x is not None else None
 
 
 def _histogram(con) -> list[dict]:
