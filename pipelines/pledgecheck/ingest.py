@@ -181,9 +181,9 @@ def _read_parquet(con, path: Path, t: Table) -> tuple[dict[str, str], list[str]]
     return {c: types[c] for c in cols}, [c for c in schema if c not in t.columns]
 
 
-def _read_csv(con, path: Path, t: Table) -> tuple[dict[str, str], list[str]]:
+def _read_csv(con, path: Path, t: Table) -> tuple[dict[str, str], list[str]] | None:
     if path.stat().st_size == 0:
-        return {}, []
+        return None
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _csv AS SELECT * FROM read_csv({lit(path)}, header = true, "
                 f"all_varchar = true, store_rejects = true, auto_detect = true, null_padding = false)")
@@ -216,7 +216,7 @@ def _read_lines(con, path: Path) -> None:
     comp = ", compression = 'gzip'" if path.suffix == ".gz" else ""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _lines_read AS SELECT text FROM read_csv({lit(path)},
         columns = {{'text': 'VARCHAR'}}, header = false, delim = {lit(UNIT_SEP)}, quote = '', escape = '',
-        store_rejects = true, auto_detect = false, strict_mode = false{comp})""")
+        store_rejects = true, auto_detect = false, strict_mode = true{comp})""")
     con.execute("CREATE OR REPLACE TEMP TABLE _lines_ok AS SELECT rowid AS ord, text FROM _lines_read")
     con.execute("""CREATE OR REPLACE TEMP TABLE _lines AS
         WITH rej AS (SELECT line, any_value(error_type) AS err, line - row_number() OVER (ORDER BY line) AS shift
@@ -227,9 +227,9 @@ def _read_lines(con, path: Path) -> None:
         UNION ALL SELECT line, NULL, 'unreadable line: ' || err FROM rej""")
 
 
-def _read_jsonl(con, path: Path, t: Table) -> tuple[dict[str, str], list[str]]:
+def _read_jsonl(con, path: Path, t: Table) -> tuple[dict[str, str], list[str]] | None:
     if path.stat().st_size == 0:
-        return {}, []
+        return None
     _read_lines(con, path)
     keys = {r[0] for r in con.execute(
         "SELECT DISTINCT unnest(json_keys(j)) FROM (SELECT CASE WHEN json_valid(text) THEN "
@@ -249,9 +249,9 @@ def _read_jsonl(con, path: Path, t: Table) -> tuple[dict[str, str], list[str]]:
     return {c: "VARCHAR" for c in cols}, sorted(keys - set(t.columns))
 
 
-def _read_combined(con, path: Path, t: Table) -> tuple[dict[str, str], list[str]]:
+def _read_combined(con, path: Path, t: Table) -> tuple[dict[str, str], list[str]] | None:
     if path.stat().st_size == 0:
-        return {}, []
+        return None
     _read_lines(con, path)
     rx = lit(COMBINED)
     g = lambda i: f"regexp_extract(text, {rx}, {i})"  # noqa: E731
@@ -306,16 +306,19 @@ def _load_table(con, t: Table, files: list[tuple[Path, str]], result: TableResul
     typed_name = q("_typed_" + t.name)
     first = True
     for path, fmt in files:
-        src_types, extra = READERS[fmt](con, path, t)
+        read = READERS[fmt](con, path, t)
         fr = FileResult(t.name, str(path), fmt)
         result.files.append(fr)
-        if not src_types and not extra and fmt != "parquet":  # empty file: nothing read
-            continue
+        if read is None or con.execute("SELECT count(*) FROM _raw").fetchone()[0] == 0:
+            continue  # an empty file (or a header only): nothing read
+        src_types, extra = read
         if extra:
             result.extra_columns[str(path)] = extra
         missing = [c.name for c in t.columns.values() if not c.optional and c.name not in src_types]
         if fmt == "combined":
             missing = [m for m in missing if m != "account_id"]
+        if fmt == "jsonl" and not src_types and not extra:
+            missing = []  # no line is a JSON object: every line is quarantined with its reason
         if missing:
             raise IngestError(f"{path}: missing column{'s' if len(missing) > 1 else ''} "
                               f"{', '.join(missing)} (table {t.name}; see data/CONTRACT.md)")
