@@ -55,6 +55,7 @@ def test_ip_detection_full_versus_truncated():
     assert kinds("from 203.0.113.7 and 203.0.113.0") == ["ipv4"]
     assert kinds("v6 2001:db8:abcd:12::1 and 2001:db8:abcd:: done") == ["ipv6"]
     assert kinds("at 10:05:03, version 1.2.3, 999.1.1.1") == []
+    assert kinds("css i::after, a::before, std::map, ::1, fe80::") == []
     assert kinds("mail jane.doe@example.test now") == ["email"]
 
 

@@ -16,7 +16,9 @@ EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]
 DIGIT_RUN_ANY = re.compile(r"[0-9](?:[ -]?[0-9])*")
 DECIMAL = re.compile(r"[0-9]*\.[0-9]+")
 IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])")
-IPV6 = re.compile(r"(?<![0-9A-Fa-f:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
+# bounded by characters that cannot belong to a word or an address (so CSS `a::after`,
+# C++ `std::map` and times `10:05:03` are not candidates)
+IPV6 = re.compile(r"(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Za-z_:])")
 NOT_PERSONAL_IPS = {"0.0.0.0", "127.0.0.1", "255.255.255.255", "::", "::1"}
 
 
@@ -96,8 +98,8 @@ def ips(text: str, include_truncated: bool = False) -> Iterator[Hit]:
             yield Hit("ipv4" if not truncated else "ipv4_truncated", f"{a}.{b}.{c}.x", m.start())
     for m in IPV6.finditer(text):
         cand = m.group()
-        if cand.count(":") < 2 or not re.search(r"[0-9A-Fa-f]", cand):
-            continue
+        if cand.count(":") < 2 or len([g for g in cand.split(":") if g]) < 2:
+            continue  # at least two groups: '::1', '::afe' are not a person's address
         try:
             ip = ipaddress.IPv6Address(cand)
         except ValueError:
