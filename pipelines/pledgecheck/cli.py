@@ -27,6 +27,14 @@ SAMPLE_DIR = ROOT / "data" / "sample"
 REPORTS_DIR = ROOT / "reports"
 DEFAULT_AS_OF = date(2026, 11, 1)
 
+# Options shared by run, validate and report (one definition each)
+PolicyOpt = Annotated[str, typer.Option(help="policy id (policies/<id>.yaml) or a YAML path")]
+ExportOpt = Annotated[Path, typer.Option(help="export folder")]
+AsOfOpt = Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")]
+OutOpt = Annotated[Path, typer.Option("--out", help="report root; the run goes to <out>/<policy>/<as-of>/")]
+SaltOpt = Annotated[Optional[str], typer.Option(help="pseudonym salt (default: $PLEDGECHECK_SALT, else random)")]
+DbOpt = Annotated[str, typer.Option(help="DuckDB file for the staged data (default: in memory)")]
+
 
 def _date(text: str) -> date:
     try:
@@ -47,7 +55,7 @@ def generate(
     seed: Annotated[int, typer.Option(help="random seed (same seed, same files)")] = 1,
     accounts: Annotated[int, typer.Option(help="number of customer accounts")] = 1000,
     events: Annotated[Optional[int], typer.Option(help="web access-log events (default 20 x accounts)")] = None,
-    as_of: Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")] = DEFAULT_AS_OF.isoformat(),
+    as_of: AsOfOpt = DEFAULT_AS_OF.isoformat(),
     fmt: Annotated[str, typer.Option("--format", help="parquet | csv | jsonl | mixed")] = "parquet",
     access_log: Annotated[str, typer.Option(help="table | combined (Apache/Nginx log lines)")] = "table",
 ) -> None:
@@ -108,12 +116,12 @@ def _print_ingest(rep) -> None:
 
 @app.command()
 def run(
-    policy: Annotated[str, typer.Option(help="policy id (policies/<id>.yaml) or a YAML path")],
-    export: Annotated[Path, typer.Option(help="export folder")] = SAMPLE_DIR,
-    as_of: Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")] = DEFAULT_AS_OF.isoformat(),
-    out_dir: Annotated[Path, typer.Option("--out", help="report root; the run goes to <out>/<policy>/<as-of>/")] = REPORTS_DIR,
-    salt: Annotated[Optional[str], typer.Option(help="pseudonym salt (default: $PLEDGECHECK_SALT, else random)")] = None,
-    db: Annotated[str, typer.Option(help="DuckDB file for the staged data (default: in memory)")] = ":memory:",
+    policy: PolicyOpt,
+    export: ExportOpt = SAMPLE_DIR,
+    as_of: AsOfOpt = DEFAULT_AS_OF.isoformat(),
+    out_dir: OutOpt = REPORTS_DIR,
+    salt: SaltOpt = None,
+    db: DbOpt = ":memory:",
     charts: Annotated[bool, typer.Option(help="render charts into the HTML report")] = True,
 ) -> None:
     """Run every check of a policy over an export folder and write the dated report folder."""
@@ -213,7 +221,7 @@ def lint(
 @app.command()
 def demo(
     policy: Annotated[str, typer.Option(help="policy to check")] = "lustmonster",
-    as_of: Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")] = DEFAULT_AS_OF.isoformat(),
+    as_of: AsOfOpt = DEFAULT_AS_OF.isoformat(),
     out_dir: Annotated[Path, typer.Option("--out")] = REPORTS_DIR,
 ) -> None:
     """Quick start: generate the bundled sample (if missing), check it, write and summarize the report."""
@@ -355,12 +363,12 @@ def deadline(
 
 @app.command("validate")
 def validate_cmd(
-    policy: Annotated[str, typer.Option(help="policy id (policies/<id>.yaml) or a YAML path")],
-    export: Annotated[Path, typer.Option(help="export folder")] = SAMPLE_DIR,
-    as_of: Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")] = DEFAULT_AS_OF.isoformat(),
-    out_dir: Annotated[Path, typer.Option("--out", help="report root; the run goes to <out>/<policy>/<as-of>/")] = REPORTS_DIR,
-    salt: Annotated[Optional[str], typer.Option(help="pseudonym salt (default: $PLEDGECHECK_SALT, else random)")] = None,
-    db: Annotated[str, typer.Option(help="DuckDB file for the staged data (default: in memory)")] = ":memory:",
+    policy: PolicyOpt,
+    export: ExportOpt = SAMPLE_DIR,
+    as_of: AsOfOpt = DEFAULT_AS_OF.isoformat(),
+    out_dir: OutOpt = REPORTS_DIR,
+    salt: SaltOpt = None,
+    db: DbOpt = ":memory:",
 ) -> None:
     """Run the checks, write the run folder, and validate it with the Great Expectations suites
     generated from the pledges (Data Docs in <run folder>/data_docs/index.html).
@@ -409,11 +417,11 @@ def expectations_cmd(
 
 @app.command("report")
 def report_cmd(
-    policy: Annotated[str, typer.Option(help="policy id (policies/<id>.yaml) or a YAML path")],
-    export: Annotated[Path, typer.Option(help="export folder")] = SAMPLE_DIR,
-    as_of: Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")] = DEFAULT_AS_OF.isoformat(),
-    out_dir: Annotated[Path, typer.Option("--out", help="report root; the run goes to <out>/<policy>/<as-of>/")] = REPORTS_DIR,
-    salt: Annotated[Optional[str], typer.Option(help="pseudonym salt (default: $PLEDGECHECK_SALT, else random)")] = None,
+    policy: PolicyOpt,
+    export: ExportOpt = SAMPLE_DIR,
+    as_of: AsOfOpt = DEFAULT_AS_OF.isoformat(),
+    out_dir: OutOpt = REPORTS_DIR,
+    salt: SaltOpt = None,
     notebooks: Annotated[Path, typer.Option(help="folder of the notebooks to execute")] = ROOT / "notebooks",
     validate: Annotated[bool, typer.Option(help="also validate with Great Expectations (data_docs/)")] = True,
 ) -> None:
