@@ -276,6 +276,16 @@ def test_report_runs_every_notebook_on_a_generated_export(generated_export, tmp_
         assert "image/png" in text  # charts also as static images (untrusted notebooks, no network)
     pledges = {p["pledge_id"] for p in doc["pledges"]}
     assert len(scheduled.read_history(tmp_path / "lustmonster" / "history.parquet")) == len(pledges)
+    # the project's own leak scanner (cards, e-mails, full IPs, and the names in the inputs)
+    # finds nothing in anything the run wrote: executed notebooks, report, results
+    import duckdb
+
+    from pledgecheck.adhoc import scan_path
+
+    names = {r[0] for r in duckdb.sql(f"SELECT DISTINCT name FROM read_parquet('{generated_export}/accounts.parquet')"
+                                      " WHERE name IS NOT NULL").fetchall()}
+    leaks = scan_path(folder, names=names)
+    assert leaks["files_scanned"] >= 8 and leaks["findings"] == [], leaks["findings"][:5]
 
 
 @pytest.mark.slow
