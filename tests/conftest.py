@@ -66,3 +66,12 @@ def evaluate_in(tmp_path):
     def run(tables, pledges, as_of, calendar=None):
         return evaluate(tmp_path, tables, pledges, as_of, calendar)
     return run
+
+
+# Property tests explore a fixed set of examples in CI (a gate must not flip on a random draw);
+# run `pytest --hypothesis-profile=explore` locally to search further.
+from hypothesis import settings as _hsettings  # noqa: E402
+
+_hsettings.register_profile("ci", derandomize=True, deadline=None)
+_hsettings.register_profile("explore", max_examples=500, deadline=None)
+_hsettings.load_profile("ci")

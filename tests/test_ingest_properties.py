@@ -17,7 +17,7 @@ cell = st.one_of(
 line = st.lists(cell, min_size=0, max_size=6).map(lambda cells: ",".join(cells))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(line, min_size=0, max_size=12), tail=st.sampled_from(["\n", "", "\r\n"]))
 def test_csv_ingestion_never_loses_a_row(tmp_path_factory, lines, tail):
     folder = tmp_path_factory.mktemp("csv")
@@ -29,7 +29,7 @@ def test_csv_ingestion_never_loses_a_row(tmp_path_factory, lines, tail):
     assert rep.reconciles()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(records=st.lists(st.one_of(
     st.fixed_dictionaries({"download_id": st.text(max_size=5), "account_id": st.sampled_from(["a1", None, ""]),
                            "downloaded_at": st.sampled_from(["2025-01-01", "bad", None, 12345]),
@@ -44,6 +44,6 @@ def test_jsonl_ingestion_accounts_for_every_non_blank_line(tmp_path_factory, rec
     if t.error:
         assert "downloads.jsonl" in t.error
         return
-    non_blank = sum(1 for r in records if r.strip())
+    non_blank = sum(1 for r in records if r.strip(" \t\r"))  # blank = spaces and tabs only
     assert t.rows_read == non_blank
     assert t.rows_read == t.rows_loaded + t.rows_quarantined

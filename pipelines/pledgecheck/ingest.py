@@ -223,7 +223,7 @@ def _read_lines(con, path: Path) -> None:
                      FROM reject_errors GROUP BY line)
         SELECT * FROM (SELECT ord + 1 + (SELECT count(*) FROM rej WHERE rej.shift < ord + 1) AS _line, text,
                               NULL AS _err FROM _lines_ok)
-        WHERE text IS NOT NULL AND trim(text) <> ''  -- blank lines are not records
+        WHERE text IS NOT NULL AND trim(text, ' \t\r') <> ''  -- blank lines (spaces, tabs) are not records
         UNION ALL SELECT line, NULL, 'unreadable line: ' || err FROM rej""")
 
 
