@@ -3,15 +3,14 @@ import json
 import subprocess
 import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from pledgecheck.adhoc import deadlines, k_anonymity, scan_path
+from pledgecheck.checks import macros_sql
 from pledgecheck.detectors import find_all
 from pledgecheck.engine import connect
 from pledgecheck.errors import PledgecheckError
-from pledgecheck.runner import prepare
 
 CARDS = {  # well-known test numbers, one per brand
     "visa16": "4111111111111111", "visa13": "4222222222222", "mastercard": "5555555555554444",
@@ -41,8 +40,7 @@ def test_masked_invalid_and_other_digit_runs_are_not_cards(text):
 
 def test_python_and_sql_detectors_agree():
     con = connect()
-    prepare_macros = __import__("pledgecheck.checks", fromlist=["macros_sql"]).macros_sql
-    con.execute(prepare_macros())
+    con.execute(macros_sql())
     samples = list(CARDS.values()) + NOT_CARDS + ["pay 4111-1111-1111-1111 and 5555 5555 5555 4444 now"]
     for s in samples:
         sql = con.execute("SELECT card_count(?)", [s]).fetchone()[0]

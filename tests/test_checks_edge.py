@@ -162,8 +162,7 @@ def test_password_k_usage_age_and_affiliates(evaluate_in):
          "password_hash": "$2b$12$" + "a" * 53},                      # turns 18 on 2024-02-28: ok; bcrypt
         {"account_id": "a2", "jurisdiction": "EU", "created_at": "2024-02-27T10:00:00Z", "date_of_birth": "2006-02-28",
          "password_hash": "5f4dcc3b5aa765d61d8327deb882cf99"},        # 17: under age; md5
-        {"account_id": "a3", "jurisdiction": "EU", "created_at": "2024-02-28T10:00:00Z", "date_of_birth": "2006-02-29"
-         if False else "2004-02-29", "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$abc$def"},  # 19: ok
+        {"account_id": "a3", "jurisdiction": "EU", "created_at": "2024-02-28T10:00:00Z", "date_of_birth": "2004-02-29", "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$abc$def"},  # 19: ok
         {"account_id": "a4", "jurisdiction": "EU", "created_at": "2022-02-28T10:00:00Z", "date_of_birth": "2004-02-29",
          "password_hash": "hunter2"},   # born 29 Feb: 18 on 2022-02-28 (clamped): ok; plaintext
         {"account_id": "a5", "jurisdiction": "EU", "created_at": "2022-02-27T10:00:00Z", "date_of_birth": "2004-02-29"},

@@ -1,7 +1,6 @@
 """Deadline engine on hand-built requests; expected due dates worked out by hand."""
 from datetime import date
 
-import pytest
 
 GDPR = {"id": "gdpr", "kind": "request_deadline", "check": "deadline",
         "params": {"table": "data_subject_requests", "start": "received", "end": "completed",

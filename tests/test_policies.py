@@ -2,7 +2,6 @@
 from pathlib import Path
 
 import pytest
-import yaml
 
 from pledgecheck.duration import Duration
 from pledgecheck.errors import PolicyError

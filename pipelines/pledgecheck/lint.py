@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from .checks import available_checks, header
 from .contract import Contract, load_contract
-from .duration import Duration
 from .policy import (
     AgeParams, BackupParams, ConsentParams, DeadlineParams, IpParams, KAnonParams, OptOutParams, Pledge,
     Policy, RetentionParams, UsageParams,
@@ -234,6 +233,3 @@ def sync_headers(policies: list[Policy]) -> list[str]:
     template_text.cache_clear()
     return changed
 
-
-def duration_text(d: Duration | None) -> str:
-    return str(d) if d else "-"
