@@ -19,3 +19,7 @@ class IngestError(PledgecheckError):
 
 class CheckError(PledgecheckError):
     """A check could not run (its table is missing or failed ingestion)."""
+
+
+class EngineError(PledgecheckError):
+    """The query engine (Spark) refused or failed a query, or is not installed."""

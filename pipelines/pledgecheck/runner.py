@@ -17,7 +17,7 @@ import duckdb
 from .calendars import load_business_days
 from .checks import macros_sql, render
 from .contract import Contract, load_contract
-from .errors import CheckError
+from .errors import CheckError, EngineError
 from .policy import ConsentParams, Pledge, Policy
 
 OFFENDERS = 25   # pseudonymized offenders kept per pledge (drill-down), most severe first
@@ -127,7 +127,7 @@ def evaluate(con, pledge: Pledge, policy_id: str, as_of: date, salt: str, presen
     else:
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _ev AS {rendered.sql}", rendered.params)
-        except duckdb.Error as e:
+        except (duckdb.Error, EngineError) as e:
             res.status, res.message = "error", f"check {pledge.check} failed: {str(e).splitlines()[0][:300]}"
             return res
         _aggregate(con, res, salt)

@@ -1,0 +1,225 @@
+"""A Spark session that answers the DuckDB connection calls the runner makes.
+
+`SparkConnection.execute(sql, params)` takes the same DuckDB SQL and `$name` parameters the
+runner, the metrics and the checks send to DuckDB, translates it (translate.py) and runs it
+with `spark.sql(query, args=params)`. So runner.py, metrics.py and the check templates run
+unchanged on either engine; what differs is this module, translate.py and ingest.py here.
+"""
+from __future__ import annotations
+
+import bisect
+import os
+import re
+import shutil
+from datetime import date
+
+from ..errors import EngineError
+from .translate import MACROS, macro_names, to_spark
+
+DEFAULT_MASTER = "local[2]"
+
+
+def spark_available() -> str | None:
+    """None if the Spark engine can run here, else why not (for messages and test skips)."""
+    try:
+        import pyspark  # noqa: F401
+        import sqlglot  # noqa: F401
+    except ImportError as e:
+        return (f"the Spark engine needs the `spark` extra ({e.name} is not installed): "
+                "pip install 'pledgecheck[spark]'")
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        return "the Spark engine needs Java 17 or later (no `java` on PATH and no JAVA_HOME)"
+    return None
+
+
+def spark_session(master: str = DEFAULT_MASTER, app_name: str = "pledgecheck", conf: dict | None = None):
+    """A Spark session in UTC. Local masters get few shuffle partitions (small data, 2 cores);
+    on a cluster, Spark's defaults and the cluster's own configuration apply."""
+    why = spark_available()
+    if why:
+        raise EngineError(why)
+    from pyspark.sql import SparkSession
+
+    b = SparkSession.builder.master(master).appName(app_name)
+    settings = {"spark.sql.session.timeZone": "UTC", "spark.ui.showConsoleProgress": "false",
+                # the driver and workers run in UTC too (Python UDFs see UTC datetimes)
+                "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+                "spark.executor.extraJavaOptions": "-Duser.timezone=UTC"}
+    if master.startswith("local"):
+        settings.update({"spark.sql.shuffle.partitions": "4", "spark.ui.enabled": "false",
+                         "spark.sql.adaptive.enabled": "true"})
+    settings.update(conf or {})
+    for k, v in settings.items():
+        b = b.config(k, v)
+    spark = b.getOrCreate()
+    level = os.environ.get("PLEDGECHECK_SPARK_LOG_LEVEL", "FATAL")
+    spark.sparkContext.setLogLevel(level)
+    # PySpark also logs every failed query in Python (with the JVM stack): a failed check is
+    # reported in its result, so that log stays quiet unless asked for
+    import logging
+
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL if level == "FATAL" else level)
+    return spark
+
+
+class _Cursor:
+    def __init__(self, rows: list[tuple]):
+        self._rows = rows
+
+    def fetchall(self) -> list[tuple]:
+        return self._rows
+
+    def fetchone(self) -> tuple | None:
+        return self._rows[0] if self._rows else None
+
+
+_CREATE = re.compile(r"^\s*create\s+(or\s+replace\s+)?(temp\s+|temporary\s+)?(table|view)\s+(\S+)\s+as\s+(.*)$",
+                     re.I | re.S)
+_LEADING_COMMENTS = re.compile(r"^(\s*--[^\n]*(\n|$))*")
+_MACRO = re.compile(r"^\s*create\s+or\s+replace\s+macro\b", re.I)
+
+
+class SparkConnection:
+    """The subset of a DuckDB connection that the runner, metrics and checks use."""
+
+    engine = "spark"
+
+    def __init__(self, spark=None, master: str = DEFAULT_MASTER):
+        self.spark = spark or spark_session(master)
+        self._cached: dict[str, object] = {}
+        self._registered: dict[str, object] = {}
+        self._calendars: dict[str, list[date]] = {}
+        self._register_udfs()
+
+    # -- the DuckDB calls
+    def execute(self, sql: str, params: dict | list | None = None) -> _Cursor:
+        head = _LEADING_COMMENTS.sub("", sql)
+        if _MACRO.match(head):
+            self._check_macros(sql)   # sql/macros.sql: each macro is a translation rule instead
+            return _Cursor([])
+        m = _CREATE.match(head)
+        if m:
+            name, body = m.group(4), m.group(5)
+            self._create(name.strip('"'), body, params)
+            return _Cursor([])
+        df = self._df(sql, params)
+        return _Cursor([tuple(r) for r in df.collect()])
+
+    def sql(self, sql: str, params: dict | None = None):
+        """A Spark DataFrame for DuckDB SQL (notebook drill-downs)."""
+        return self._df(sql, params)
+
+    def register(self, name: str, table) -> None:
+        """An Arrow table as a view (the business-day calendars come this way)."""
+        if name == "_bd_arrow":
+            self._load_calendars(table)
+        df = self.spark.createDataFrame(table)  # Spark 4 takes Arrow tables
+        df.createOrReplaceTempView(name)
+        self._registered[name] = df
+
+    def unregister(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
+        self._registered.pop(name, None)
+
+    def create_function(self, name: str, fn, parameters=None, return_type=None, **kwargs) -> None:
+        """A DuckDB Python UDF becomes a Spark Python UDF of the same Python function."""
+        from pyspark.sql.types import StringType
+
+        self.spark.udf.register(name, fn, _spark_type(return_type) if return_type is not None else StringType())
+        from . import translate
+
+        translate.PYTHON_UDFS.add(name.lower())
+
+    def close(self) -> None:
+        for df in self._cached.values():
+            df.unpersist()
+        self._cached.clear()
+
+    # -- internals
+    def _df(self, sql: str, params):
+        try:
+            text = to_spark(sql)
+        except NotImplementedError as e:
+            raise EngineError(f"no Spark translation: {e}") from None
+        args = _args(text, params)
+        try:
+            return self.spark.sql(text, args=args or None)
+        except Exception as e:  # noqa: BLE001 - Spark raises many kinds; all become EngineError
+            raise EngineError(_first_line(e)) from e
+
+    def _create(self, name: str, body: str, params) -> None:
+        df = self._df(body, params)
+        try:
+            df = df.persist()
+            df.count()  # materialize now: the aggregates read it several times
+        except Exception as e:  # noqa: BLE001
+            raise EngineError(_first_line(e)) from e
+        old = self._cached.pop(name, None)
+        df.createOrReplaceTempView(name)
+        self._cached[name] = df
+        if old is not None:
+            old.unpersist()
+
+    def _check_macros(self, sql: str) -> None:
+        missing = [m for m in macro_names(sql) if m.lower() not in MACROS]
+        if missing:
+            raise EngineError(f"DuckDB macro(s) {', '.join(missing)} have no Spark translation "
+                              "(pledgecheck/spark/translate.py MACROS)")
+
+    def _load_calendars(self, table) -> None:
+        cols = table.to_pydict()
+        cals: dict[str, list[date]] = {}
+        for c, d, i in zip(cols["calendar"], cols["d"], cols["idx"]):
+            cals.setdefault(c, []).append(d)
+        self._calendars = {c: sorted(ds) for c, ds in cals.items()}
+        self._register_udfs()
+
+    def _register_udfs(self) -> None:
+        from pyspark.sql.types import DateType
+
+        cals = self._calendars
+
+        def add_business_days(cal, d, n):
+            # DuckDB: the day whose idx = (max idx of business days <= d) + n
+            days = cals.get(cal)
+            if days is None or d is None or n is None:
+                return None
+            i = bisect.bisect_right(days, d) - 1
+            if i < 0:
+                return None
+            j = i + int(n)
+            return days[j] if 0 <= j < len(days) else None
+
+        def next_working_day(cal, d):
+            # DuckDB: min(business day >= d)
+            days = cals.get(cal)
+            if days is None or d is None:
+                return None
+            i = bisect.bisect_left(days, d)
+            return days[i] if i < len(days) else None
+
+        self.spark.udf.register("pledgecheck_add_business_days", add_business_days, DateType())
+        self.spark.udf.register("pledgecheck_next_working_day", next_working_day, DateType())
+
+
+def _spark_type(t):
+    from pyspark.sql import types as T
+
+    name = str(t).upper()
+    return {"VARCHAR": T.StringType(), "BOOLEAN": T.BooleanType(), "BIGINT": T.LongType(),
+            "INTEGER": T.IntegerType(), "DOUBLE": T.DoubleType(), "DATE": T.DateType()}.get(name, T.StringType())
+
+
+def _args(spark_sql: str, params) -> dict:
+    """Only the parameters the query names (Spark refuses unused named arguments? it ignores
+    them, but DuckDB refuses them, so both engines get the same set)."""
+    if not params:
+        return {}
+    if not isinstance(params, dict):
+        raise EngineError("the Spark engine takes named parameters only ($name)")
+    return {k: v for k, v in params.items() if re.search(rf":{re.escape(k)}\b", spark_sql)}
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return (text.splitlines()[0] if text else type(e).__name__)[:300]
