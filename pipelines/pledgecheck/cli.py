@@ -34,6 +34,10 @@ AsOfOpt = Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")]
 OutOpt = Annotated[Path, typer.Option("--out", help="report root; the run goes to <out>/<policy>/<as-of>/")]
 SaltOpt = Annotated[Optional[str], typer.Option(help="pseudonym salt (default: $PLEDGECHECK_SALT, else random)")]
 DbOpt = Annotated[str, typer.Option(help="DuckDB file for the staged data (default: in memory)")]
+EngineOpt = Annotated[str, typer.Option(help="query engine: duckdb, or spark (needs the `spark` extra and Java; "
+                                             "docs/SPARK.md)")]
+MasterOpt = Annotated[str, typer.Option(help="Spark master with --engine spark: local[N], spark://host:7077, "
+                                             "yarn, k8s://...")]
 
 
 def _date(text: str) -> date:
@@ -117,19 +121,23 @@ def _print_ingest(rep) -> None:
 @app.command()
 def run(
     policy: PolicyOpt,
-    export: ExportOpt = SAMPLE_DIR,
+    export: Annotated[str, typer.Option(help="export folder; with --engine spark also a URI the cluster reads "
+                                            "(s3a://bucket/export, abfss://..., hdfs://...)")] = str(SAMPLE_DIR),
     as_of: AsOfOpt = DEFAULT_AS_OF.isoformat(),
     out_dir: OutOpt = REPORTS_DIR,
     salt: SaltOpt = None,
     db: DbOpt = ":memory:",
     charts: Annotated[bool, typer.Option(help="render charts into the HTML report")] = True,
+    engine: EngineOpt = "duckdb",
+    spark_master: MasterOpt = "local[2]",
 ) -> None:
     """Run every check of a policy over an export folder and write the dated report folder."""
-    code = _run(policy, export, _date(as_of), out_dir, salt, db, charts)
+    code = _run(policy, export, _date(as_of), out_dir, salt, db, charts, engine, spark_master)
     raise typer.Exit(code)
 
 
-def _run(policy: str, export: Path, as_of: date, out_dir: Path, salt: str | None, db: str, charts: bool) -> int:
+def _run(policy: str, export: Path | str, as_of: date, out_dir: Path, salt: str | None, db: str, charts: bool,
+         engine: str = "duckdb", spark_master: str = "local[2]") -> int:
     from .pipeline import check_export, salt_from, write_report
     from .policy import load_policy, resolve_policy
 
@@ -145,7 +153,7 @@ def _run(policy: str, export: Path, as_of: date, out_dir: Path, salt: str | None
         def tick(stage: str, what: str) -> None:
             prog.update(tasks[stage], advance=1, description=f"{'ingested' if stage == 'ingest' else 'checked'} {what}")
 
-        result = check_export(pol, export, as_of, s, db, progress=tick)
+        result = check_export(pol, export, as_of, s, db, progress=tick, engine=engine, spark_master=spark_master)
     folder = write_report(result, out_dir, charts=charts)
     print_summary(result.document(), folder)
     return result.summary.exit_code

@@ -15,6 +15,7 @@ import duckdb
 
 from .contract import load_contract
 from .engine import connect
+from .errors import PledgecheckError
 from .ingest import IngestReport, ingest
 from .lint import Finding, lint_policy, superseded
 from .policy import Policy, load_policy, resolve_policy
@@ -50,14 +51,33 @@ def salt_from(value: str | None) -> tuple[str, bool]:
     return secrets.token_hex(16), False
 
 
+ENGINES = ("duckdb", "spark")
+
+
 def check_export(policy: str | Policy, export_dir: str | Path, as_of: date, salt: str,
-                 database: str | Path = ":memory:", progress: Callable[[str, str], None] | None = None) -> Run:
-    """Ingest + lint + every check of the policy. Nothing is written to disk (but `database`)."""
+                 database: str | Path = ":memory:", progress: Callable[[str, str], None] | None = None,
+                 engine: str = "duckdb", spark_master: str | None = None) -> Run:
+    """Ingest + lint + every check of the policy. Nothing is written to disk (but `database`).
+
+    engine="spark" runs the same checks on Apache Spark (`spark_master`, default local[2];
+    see docs/SPARK.md); `database` is then unused."""
     pol = policy if isinstance(policy, Policy) else load_policy(resolve_policy(policy))
     contract = load_contract()
-    con = connect(database)
-    rep = ingest(con, export_dir, contract, progress=(lambda t, n: progress("ingest", t)) if progress else None)
+    tick = (lambda t, n: progress("ingest", t)) if progress else None
+    if engine == "duckdb":
+        con = connect(database)
+        rep = ingest(con, export_dir, contract, progress=tick)
+    elif engine == "spark":
+        from .spark import DEFAULT_MASTER, SparkConnection
+        from .spark.ingest import ingest as spark_ingest
+
+        con = SparkConnection(master=spark_master or DEFAULT_MASTER)
+        rep = spark_ingest(con, export_dir, contract, progress=tick)
+    else:
+        raise PledgecheckError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")
     present = {t for t, r in rep.tables.items() if r.present}
+    if engine == "spark":   # every check in fewer Spark jobs; the results are the same
+        con.prefetch(pol, as_of, present, contract, pol.policy.calendar)
     missing = {t: f"{t}: {r.error}" if r.error else f"no {t} export in {export_dir}" for t, r in rep.tables.items()
                if not r.present}
     findings = lint_policy(pol, contract)

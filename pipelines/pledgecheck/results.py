@@ -75,7 +75,8 @@ def build_document(policy: Policy, as_of: str, results: list[PledgeResult], inge
         for f in t.files:
             inputs.append({"table": t.table, "file": str(Path(f.file).relative_to(export)) if
                            Path(f.file).is_relative_to(export) else Path(f.file).name,
-                           "format": f.format, "sha256": sha256_file(f.file), "rows_read": f.rows_read,
+                           "format": f.format, "sha256": sha256_file(f.file) if Path(f.file).is_file() else None,
+                           "rows_read": f.rows_read,
                            "rows_loaded": f.rows_loaded, "rows_quarantined": f.rows_quarantined})
     policy_sha = sha256_file(policy.path) if policy.path and Path(policy.path).exists() else None
     s = summarize(results)

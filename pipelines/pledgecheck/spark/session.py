@@ -14,7 +14,7 @@ import shutil
 from datetime import date
 
 from ..errors import EngineError
-from .translate import MACROS, macro_names, to_spark
+from .translate import MACROS, keyed, macro_names, to_spark, to_spark_tree
 
 DEFAULT_MASTER = "local[2]"
 
@@ -62,6 +62,17 @@ def spark_session(master: str = DEFAULT_MASTER, app_name: str = "pledgecheck", c
     return spark
 
 
+class _Relation:
+    def __init__(self, df):
+        self.df = df
+
+    def arrow(self):
+        return self.df.toArrow()
+
+    def fetchall(self) -> list[tuple]:
+        return [tuple(r) for r in self.df.collect()]
+
+
 class _Cursor:
     def __init__(self, rows: list[tuple]):
         self._rows = rows
@@ -90,6 +101,99 @@ class SparkConnection:
         self._registered: dict[str, object] = {}
         self._calendars: dict[str, list[date]] = {}
         self._register_udfs()
+        self._parts: list = []                    # persisted rows of each prefetched check
+        self._batch = None                        # DataFrame _evall: all of them, key _k
+        self._keys: dict[tuple, int] = {}         # (check SQL, params) -> _k in _evall
+        self._current: int | None = None          # _k that the view _ev shows now
+        self._seen: dict[str, tuple] = {}         # aggregate SQL -> params of its first use
+        self._answers: dict[tuple, tuple[dict[int, list[tuple]], bool]] = {}
+
+    # -- many checks in one Spark job
+    def prefetch(self, policy, as_of, present: set[str], contract, calendar: str | None = None) -> int:
+        """Evaluate every check of `policy` in one Spark job before the runner asks for them.
+
+        The runner evaluates one pledge at a time (a temp table `_ev`, then about seven small
+        aggregate queries). On Spark each query costs a job (~0.1-0.5 s even on small data), so
+        the checks' rows are computed together into `_evall` (key `_k`), `_ev` becomes a view
+        of one key, and an aggregate query the runner repeats with the same parameters is
+        answered for every key by one grouped query (translate.keyed). The answers are those
+        of the per-pledge queries; anything else still runs per pledge. Returns the number of
+        checks prefetched."""
+        from functools import reduce
+
+        from pyspark.sql import functions as F
+
+        from ..checks import render
+        from ..errors import CheckError
+        from ..runner import prepare
+
+        self._drop_batch()
+        prepare(self, policy, as_of)   # calendars for the business-day functions
+        for pledge in policy.pledges:
+            try:
+                r = render(pledge, contract, as_of, present, calendar)
+            except CheckError:
+                continue
+            if [t for t in r.tables if t not in present and t != "legal_holds"]:
+                continue
+            key = _key(r.sql, r.params)
+            if key in self._keys:
+                continue
+            # one job per check (one union of every check makes Catalyst's plan explode);
+            # a check Spark refuses is left to the runner, which reports its error
+            try:
+                df = self._df(r.sql, r.params).selectExpr(*_EV_COLUMNS).persist()
+                df.count()
+            except Exception:  # noqa: BLE001
+                continue
+            self._keys[key] = len(self._parts)
+            self._parts.append(df)
+        if not self._parts:
+            return 0
+        self._batch = reduce(lambda a, b: a.unionAll(b),
+                             [df.select(F.lit(i).alias("_k"), "*") for i, df in enumerate(self._parts)])
+        self._batch.createOrReplaceTempView("_evall")
+        return len(self._parts)
+
+    def _drop_batch(self) -> None:
+        for df in self._parts:
+            df.unpersist()
+        self._parts.clear()
+        self._batch, self._current = None, None
+        self._keys.clear()
+        self._seen.clear()
+        self._answers.clear()
+
+    def _answer(self, sql: str, params) -> list[tuple] | None:
+        """Rows of an `_ev` query for the current key from a grouped query, or None."""
+        pkey = repr(sorted((params or {}).items()))
+        hit = self._answers.get((sql, pkey))
+        if hit is None:
+            first = self._seen.get(sql)
+            if first is None:
+                self._seen[sql] = pkey
+                return None
+            if first != pkey:     # parameters differ between pledges (e.g. histogram width)
+                return None
+            tree = keyed(sql, "_ev", "_evall")
+            if tree is None:
+                self._seen[sql] = ("not keyable",)
+                return None
+            grouped = _had_group(sql)
+            rows = self._df(tree, params).collect()
+            by_key: dict[int, list[tuple]] = {}
+            for r in rows:
+                vals = tuple(r)
+                if "__rn" in r.__fields__:
+                    vals = vals[:-1]
+                by_key.setdefault(vals[0], []).append((r["__rn"] if "__rn" in r.__fields__ else 0, vals[1:]))
+            answers = {k: [v for _, v in sorted(lst, key=lambda x: x[0])] for k, lst in by_key.items()}
+            hit = (answers, grouped)
+            self._answers[(sql, pkey)] = hit
+        answers, grouped = hit
+        if self._current in answers:
+            return answers[self._current]
+        return [] if grouped else None   # no group: an empty key still gives one row, asked directly
 
     # -- the DuckDB calls
     def execute(self, sql: str, params: dict | list | None = None) -> _Cursor:
@@ -99,15 +203,25 @@ class SparkConnection:
             return _Cursor([])
         m = _CREATE.match(head)
         if m:
-            name, body = m.group(4), m.group(5)
-            self._create(name.strip('"'), body, params)
+            name, body = m.group(4).strip('"'), m.group(5)
+            key = _key(body, _args_duck(body, params))
+            if name == "_ev" and self._batch is not None and key in self._keys:
+                self._current = self._keys[key]
+                self._parts[self._current].createOrReplaceTempView("_ev")
+                return _Cursor([])
+            self._current = None
+            self._create(name, body, params)
             return _Cursor([])
+        if self._current is not None and _reads_ev(sql):
+            rows = self._answer(sql, params)
+            if rows is not None:
+                return _Cursor(rows)
         df = self._df(sql, params)
         return _Cursor([tuple(r) for r in df.collect()])
 
-    def sql(self, sql: str, params: dict | None = None):
-        """A Spark DataFrame for DuckDB SQL (notebook drill-downs)."""
-        return self._df(sql, params)
+    def sql(self, sql: str, params: dict | None = None) -> "_Relation":
+        """DuckDB SQL as a relation with .arrow() (notebook drill-downs, scheduled.to_polars)."""
+        return _Relation(self._df(sql, params))
 
     def register(self, name: str, table) -> None:
         """An Arrow table as a view (the business-day calendars come this way)."""
@@ -136,9 +250,9 @@ class SparkConnection:
         self._cached.clear()
 
     # -- internals
-    def _df(self, sql: str, params):
+    def _df(self, sql, params):
         try:
-            text = to_spark(sql)
+            text = to_spark(sql) if isinstance(sql, str) else to_spark_tree(sql).sql(dialect="spark", comments=False)
         except NotImplementedError as e:
             raise EngineError(f"no Spark translation: {e}") from None
         args = _args(text, params)
@@ -200,6 +314,31 @@ class SparkConnection:
 
         self.spark.udf.register("pledgecheck_add_business_days", add_business_days, DateType())
         self.spark.udf.register("pledgecheck_next_working_day", next_working_day, DateType())
+
+
+# the evaluation-row columns the runner's aggregates read (docs/CHECKS.md)
+_EV_COLUMNS = ("CAST(subject_id AS STRING) AS subject_id", "CAST(record_id AS STRING) AS record_id",
+               "CAST(outcome AS STRING) AS outcome", "CAST(reason AS STRING) AS reason",
+               "CAST(measure AS DOUBLE) AS measure", "CAST(segment AS STRING) AS segment",
+               "CAST(period AS DATE) AS period")
+
+
+def _key(sql: str, params: dict | None) -> tuple:
+    """How the runner tells checks apart (runner.evaluate's cache key)."""
+    return (sql, tuple(sorted((k, repr(v)) for k, v in (params or {}).items())))
+
+
+def _args_duck(sql: str, params) -> dict:
+    return {k: v for k, v in (params or {}).items() if re.search(rf"\${re.escape(k)}\b", sql)} \
+        if isinstance(params, dict) else {}
+
+
+def _reads_ev(sql: str) -> bool:
+    return re.search(r"\bfrom\s+_ev\b", sql, re.I) is not None
+
+
+def _had_group(sql: str) -> bool:
+    return re.search(r"\bgroup\s+by\b", sql, re.I) is not None
 
 
 def _spark_type(t):

@@ -347,10 +347,79 @@ def _known_functions_check(tree: exp.Expression) -> None:
 
 
 @lru_cache(maxsize=4096)
-def to_spark(sql: str) -> str:
-    """One DuckDB statement (a query or CREATE ... AS query) as Spark SQL."""
-    tree = sqlglot.parse_one(sql, read=_DuckDB)
+def to_spark(sql: str, param_prefix: str = "") -> str:
+    """One DuckDB statement (a query or CREATE ... AS query) as Spark SQL.
+
+    `param_prefix` renames the parameters ($p1 -> :<prefix>p1), so that several checks can
+    share one Spark query (session.SparkConnection.prefetch)."""
+    tree = to_spark_tree(sql)
+    if param_prefix:
+        tree = tree.transform(lambda n: exp.Placeholder(this=param_prefix + n.name)
+                              if isinstance(n, exp.Placeholder) else n)
+    return tree.sql(dialect="spark", comments=False)
+
+
+def to_spark_tree(sql: str) -> exp.Expression:
+    tree = sqlglot.parse_one(sql, read=_DuckDB) if isinstance(sql, str) else sql.copy()
     for rule in RULES:
         tree = tree.transform(rule)
     _known_functions_check(tree)
-    return tree.sql(dialect="spark", comments=False)
+    return tree
+
+
+def keyed(sql: str, table: str, keyed_table: str, key: str = "_k") -> exp.Expression | None:
+    """A query over `table` rewritten to run once over `keyed_table` (the rows of many
+    checks, told apart by `key`), giving per key the rows the query gives for that key alone;
+    None when the query's shape is not one this rewrite knows (the caller then runs it per key).
+
+    Known shapes: one SELECT from `table` (no join, subquery, window, DISTINCT) with
+    aggregates and GROUP BY ALL / positional / expression GROUP BY or none, ORDER BY, and
+    LIMIT (kept per key with row_number)."""
+    tree = sqlglot.parse_one(sql, read=_DuckDB)
+    if not isinstance(tree, exp.Select) or tree.args.get("joins") or tree.args.get("distinct"):
+        return None
+    frm = tree.args.get("from_") or tree.args.get("from")
+    if frm is None or not isinstance(frm.this, exp.Table) or frm.this.name != table:
+        return None
+    if any(isinstance(n, (exp.Subquery, exp.Window)) for n in tree.walk() if n is not tree) or len(
+            [t for t in tree.find_all(exp.Table)]) != 1:
+        return None
+    if not any(isinstance(n, exp.AggFunc) for n in tree.walk()):
+        return None
+    frm.this.replace(exp.to_table(keyed_table))
+    outputs = [e.alias_or_name for e in tree.expressions]
+    tree.set("expressions", [exp.column(key)] + list(tree.expressions))
+    group = tree.args.get("group")
+    shift = lambda e: (exp.Literal.number(int(e.this) + 1)  # noqa: E731
+                       if isinstance(e, exp.Literal) and not e.is_string else e)
+    if group is None:
+        tree.set("group", exp.Group(expressions=[exp.column(key)]))
+    elif not group.args.get("all"):
+        group.set("expressions", [exp.column(key)] + [shift(e) for e in group.expressions])
+    order, limit = tree.args.get("order"), tree.args.get("limit")
+    if order is not None and not limit:
+        for o in order.expressions:
+            if not (isinstance(o.this, exp.Var) and o.this.name.upper() == "ALL"):
+                o.set("this", shift(o.this))
+        if not any(isinstance(o.this, exp.Var) for o in order.expressions):
+            order.set("expressions", [exp.Ordered(this=exp.column(key))] + list(order.expressions))
+    if limit is not None:
+        if order is None:
+            return None
+        ords = []
+        for o in order.expressions:
+            o = o.copy()
+            if isinstance(o.this, exp.Literal) and not o.this.is_string:
+                o.set("this", exp.column(outputs[int(o.this.this) - 1]))
+            elif isinstance(o.this, exp.Column):
+                pass
+            else:
+                return None
+            ords.append(o)
+        tree.set("order", None)
+        tree.set("limit", None)
+        n = limit.expression
+        win = exp.Window(this=exp.RowNumber(), partition_by=[exp.column(key)], order=exp.Order(expressions=ords))
+        ranked = exp.select("*", exp.alias_(win, "__rn")).from_(tree.subquery("__i"))
+        tree = exp.select("*").from_(ranked.subquery("__r")).where(exp.LTE(this=exp.column("__rn"), expression=n))
+    return tree
