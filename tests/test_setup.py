@@ -54,3 +54,17 @@ def test_notebooks_are_committed_without_outputs():
         cells = json.loads(nb.read_text())["cells"]
         dirty = [i for i, c in enumerate(cells) if c.get("outputs") or c.get("execution_count")]
         assert not dirty, f"{nb.name}: cells {dirty} have outputs; strip them before committing"
+
+
+def test_spark_extra_allows_the_pinned_versions():
+    """The `spark` extra (pyproject.toml) and the pins CI tests (requirements-dev.txt) agree."""
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    dev = pins((ROOT / "requirements-dev.txt").read_text().splitlines())
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["spark"]
+    for req in extra:
+        name, spec = re.match(r"([A-Za-z0-9_.\-]+)(.*)", req).groups()
+        assert dev[name.lower()] in SpecifierSet(spec), (name, spec, dev.get(name.lower()))
+    assert {"pyspark", "sqlglot"} <= set(dev)

@@ -257,14 +257,13 @@ def _load_table(spark, t: Table, files: list[tuple[str, str, int]], result: Tabl
         if read is None:
             continue
         raw, kinds, extra = read
-        raw = raw.persist()
-        if raw.count() == 0:
-            continue  # an empty file (or a header only): nothing read
-        if extra:
-            result.extra_columns[path] = extra
         missing = [c.name for c in t.columns.values() if not c.optional and c.name not in kinds]
         if fmt == "jsonl" and not kinds and not extra:
             missing = []  # no line is a JSON object: every line is quarantined with its reason
+        if missing and raw.isEmpty():
+            missing = []  # an empty file (or a header only): nothing read, nothing to complain about
+        if extra:
+            result.extra_columns[path] = extra
         if missing:
             raise IngestError(f"{path}: missing column{'s' if len(missing) > 1 else ''} "
                               f"{', '.join(missing)} (table {t.name}; see data/CONTRACT.md)")
@@ -311,12 +310,21 @@ def _load_table(spark, t: Table, files: list[tuple[str, str, int]], result: Tabl
         fr.rows_quarantined = counts.get((fr.file, False), 0)
         fr.rows_read = fr.rows_loaded + fr.rows_quarantined
         if fr.format == "parquet":  # cross-check with the file's own row count
-            n = spark.read.parquet(fr.file).count()
+            n = _parquet_rows(spark, fr.file)
             if n != fr.rows_read:
                 raise IngestError(f"{fr.file}: read {fr.rows_read} of {n} rows; refusing to continue")
     typed.createOrReplaceTempView(f"_typed_{t.name}")
     typed.where("_reason IS NULL").select(*[F.col(f"`{c}`") for c in t.columns]).createOrReplaceTempView(t.name)
     return typed
+
+
+def _parquet_rows(spark, path: str) -> int:
+    """Rows in a Parquet file by its footer (pyarrow for local files, Spark otherwise)."""
+    if not _URI.match(path):
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    return spark.read.parquet(path).count()
 
 
 def _empty_table(spark, t: Table) -> None:

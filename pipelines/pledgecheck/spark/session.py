@@ -87,6 +87,8 @@ class _Cursor:
 _CREATE = re.compile(r"^\s*create\s+(or\s+replace\s+)?(temp\s+|temporary\s+)?(table|view)\s+(\S+)\s+as\s+(.*)$",
                      re.I | re.S)
 _LEADING_COMMENTS = re.compile(r"^(\s*--[^\n]*(\n|$))*")
+_CREATE_EMPTY = re.compile(r"^\s*create\s+(?:or\s+replace\s+)?(?:temp\s+|temporary\s+)?table\s+(\S+)\s*\((?!\s*select)",
+                           re.I)
 _MACRO = re.compile(r"^\s*create\s+or\s+replace\s+macro\b", re.I)
 
 
@@ -142,8 +144,7 @@ class SparkConnection:
             # one job per check (one union of every check makes Catalyst's plan explode);
             # a check Spark refuses is left to the runner, which reports its error
             try:
-                df = self._df(r.sql, r.params).selectExpr(*_EV_COLUMNS).persist()
-                df.count()
+                df = self._df(r.sql, r.params).selectExpr(*_EV_COLUMNS).localCheckpoint(eager=True)
             except Exception:  # noqa: BLE001
                 continue
             self._keys[key] = len(self._parts)
@@ -200,6 +201,16 @@ class SparkConnection:
         head = _LEADING_COMMENTS.sub("", sql)
         if _MACRO.match(head):
             self._check_macros(sql)   # sql/macros.sql: each macro is a translation rule instead
+            return _Cursor([])
+        m = _CREATE_EMPTY.match(head)
+        if m:   # CREATE TEMP TABLE t (col TYPE, ...): an empty view of that schema
+            import sqlglot
+            from sqlglot import exp
+
+            schema = sqlglot.parse_one(head, read="duckdb").this
+            ddl = ", ".join(f"`{c.name}` {c.args['kind'].sql('spark')}" for c in schema.expressions
+                            if isinstance(c, exp.ColumnDef))
+            self.spark.createDataFrame([], ddl).createOrReplaceTempView(m.group(1).strip('"'))
             return _Cursor([])
         m = _CREATE.match(head)
         if m:
@@ -264,8 +275,9 @@ class SparkConnection:
     def _create(self, name: str, body: str, params) -> None:
         df = self._df(body, params)
         try:
-            df = df.persist()
-            df.count()  # materialize now: the aggregates read it several times
+            # materialized now (the aggregates read it several times) and cut from the check's
+            # plan, so that each later query is planned over a small leaf, not the whole check
+            df = df.localCheckpoint(eager=True)
         except Exception as e:  # noqa: BLE001
             raise EngineError(_first_line(e)) from e
         old = self._cached.pop(name, None)
