@@ -14,6 +14,7 @@ from datetime import date
 
 import duckdb
 
+from . import tcf
 from .calendars import load_business_days
 from .checks import macros_sql, render
 from .contract import Contract, load_contract
@@ -66,8 +67,9 @@ class PledgeResult:
 
 
 def prepare(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date) -> None:
-    """Macros and business-day calendars the checks use."""
+    """Macros, the TC-string decoder and business-day calendars the checks use."""
     con.execute(macros_sql())
+    tcf.register(con)
     cals = sorted({pl.params.calendar for pl in policy.pledges
                    if getattr(pl.params, "calendar", None)} | ({policy.policy.calendar} - {None}))
     if cals:
