@@ -37,6 +37,7 @@ SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "decimal": "DECIMAL(38,6)
 COMBINED = (r'^(\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}|-) (\d+|-)'
             r'(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?\s*$')
 UNIT_SEP = "\x1f"  # delimiter used to read text formats line by line
+MAX_LINE = 64 * 1024 * 1024  # longest line read (bytes); a longer one makes the file unreadable, named
 
 
 @dataclass
@@ -77,6 +78,7 @@ class TableResult:
 class IngestReport:
     export_dir: str
     tables: dict[str, TableResult]
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)  # table -> quarantine reason -> rows
 
     @property
     def errors(self) -> dict[str, str]:
@@ -89,7 +91,8 @@ class IngestReport:
     def as_rows(self) -> list[dict]:
         return [
             {"table": t, "present": r.present, "files": len(r.files), "rows_read": r.rows_read,
-             "rows_loaded": r.rows_loaded, "rows_quarantined": r.rows_quarantined, "error": r.error}
+             "rows_loaded": r.rows_loaded, "rows_quarantined": r.rows_quarantined, "error": r.error,
+             "quarantine_reasons": self.reasons.get(t, {})}
             for t, r in self.tables.items()
         ]
 
@@ -152,6 +155,11 @@ def ingest(con: duckdb.DuckDBPyConnection, export_dir: str | Path, contract: Con
         for f in r.files:
             con.execute("INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?)",
                         [f.table, f.file, f.format, f.rows_read, f.rows_loaded, f.rows_quarantined])
+    # reasons by kind (no file positions, no values): safe to show in reports
+    for table, reason, n in con.execute(
+            "SELECT table_name, regexp_replace(reason, ' \\(first seen at .*\\)$', ''), count(*) FROM quarantine "
+            "GROUP BY ALL ORDER BY 1, 3 DESC, 2").fetchall():
+        report.reasons.setdefault(table, {})[reason] = n
     return report
 
 
@@ -189,7 +197,8 @@ def _read_csv(con, path: Path, t: Table) -> tuple[dict[str, str], list[str]] | N
         return None
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _csv AS SELECT * FROM read_csv({lit(path)}, header = true, "
-                f"all_varchar = true, store_rejects = true, auto_detect = true, null_padding = false)")
+                f"all_varchar = true, store_rejects = true, auto_detect = true, null_padding = false, "
+                f"max_line_size = {MAX_LINE})")
     header = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE _csv)").fetchall()]
     cols = [c for c in header if c in t.columns]
     # Good rows keep file order (insertion order is preserved): rowid + 1 is the ordinal among
@@ -219,7 +228,7 @@ def _read_lines(con, path: Path) -> None:
     comp = ", compression = 'gzip'" if path.suffix == ".gz" else ""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _lines_read AS SELECT text FROM read_csv({lit(path)},
         columns = {{'text': 'VARCHAR'}}, header = false, delim = {lit(UNIT_SEP)}, quote = '', escape = '',
-        store_rejects = true, auto_detect = false, strict_mode = true{comp})""")
+        store_rejects = true, auto_detect = false, strict_mode = true, max_line_size = {MAX_LINE}{comp})""")
     con.execute("CREATE OR REPLACE TEMP TABLE _lines_ok AS SELECT rowid AS ord, text FROM _lines_read")
     con.execute("""CREATE OR REPLACE TEMP TABLE _lines AS
         WITH rej AS (SELECT line, any_value(error_type) AS err, line - row_number() OVER (ORDER BY line) AS shift
