@@ -159,9 +159,21 @@ GROUP BY GROUPING SETS ((outcome, reason, segment, period, measure), (vsub))
 """
 
 
+# The compact rows (outcome, reason, segment, period, measure, n) and the most severe violating
+# subjects, pseudonymized (pseudonym, violations, worst measure), read from `_cev`.
+COMPACT_ROWS = "SELECT outcome, reason, segment, period, measure, n FROM _cev WHERE g = 1 ORDER BY outcome, reason"
+TOP_OFFENDERS = ("SELECT 's_' || substr(sha256($salt || vsub), 1, 12) AS p, n, worst FROM _cev "
+                 "WHERE g = 0 AND vsub IS NOT NULL ORDER BY worst DESC NULLS LAST, n DESC, p LIMIT $k")
+
+
 def _aggregate(con, res: PledgeResult, salt: str) -> None:
-    rows = con.execute("SELECT outcome, reason, segment, period, measure, n FROM _cev WHERE g = 1 "
-                       "ORDER BY outcome, reason").fetchall()
+    aggregate_compact(res, con.execute(COMPACT_ROWS).fetchall(),
+                      con.execute(TOP_OFFENDERS, {"salt": salt, "k": OFFENDERS}).fetchall())
+
+
+def aggregate_compact(res: PledgeResult, rows: list[tuple], top: list[tuple]) -> None:
+    """Fill a result's counts, breakdowns, distribution and offenders from the compact rows
+    (engine-independent: any engine that produces the compact table gets the same numbers)."""
     res.by_reason = {}
     tally = {"violation": 0, "exempt": 0, "unknown": 0, "open": 0, "due_soon": 0}
     segments: dict[str, dict] = {}
@@ -202,13 +214,8 @@ def _aggregate(con, res: PledgeResult, salt: str) -> None:
     keys = ("violation_p50", "violation_p95", "violation_mean", "violation_max", "p50", "p95", "mean")
     res.measure = {k: (round(float(v), 4) if v is not None else None) for k, v in zip(keys, vals)}
     res.histogram = _histogram(every)
-    res.offenders = [
-        {"pseudonym": p, "violations": n, "worst": (round(float(m), 2) if m is not None else None)}
-        for p, n, m in con.execute(
-            "SELECT 's_' || substr(sha256($salt || vsub), 1, 12) AS p, n, worst FROM _cev "
-            "WHERE g = 0 AND vsub IS NOT NULL "
-            "ORDER BY worst DESC NULLS LAST, n DESC, p LIMIT $k", {"salt": salt, "k": OFFENDERS}).fetchall()
-    ]
+    res.offenders = [{"pseudonym": p, "violations": n, "worst": (round(float(m), 2) if m is not None else None)}
+                     for p, n, m in top]
 
 
 def _dist(items: list[tuple[float, int, bool]]) -> list[tuple[float, int]]:
