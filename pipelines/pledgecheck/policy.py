@@ -162,6 +162,13 @@ class BackupParams(Strict):
     rotation: Duration
 
 
+class PseudonymParams(_TableParams):
+    """A column that must hold pseudonyms: a value holding an e-mail address is a violation."""
+
+    check: Literal["pseudonymized"] = "pseudonymized"
+    column: str
+
+
 class TcfParams(_TableParams):
     """TCF v2 consent strings that do not decode, break TCF v2.2 rules, or contradict the
     consent record they are stored with (`purposes`: consent purpose -> TCF purpose ids)."""
@@ -177,7 +184,7 @@ class TcfParams(_TableParams):
 _PARAM_MODELS = (
     RetentionParams, DeadlineParams, ConsentParams, OptOutParams, IpParams, CardParams,
     ColumnAbsentParams, PasswordParams, IdentifierParams, KAnonParams, UsageParams,
-    AgeParams, ErasureParams, BackupParams, TcfParams,
+    AgeParams, ErasureParams, BackupParams, TcfParams, PseudonymParams,
 )
 CheckParams = Annotated[Union[_PARAM_MODELS], Field(discriminator="check")]
 CHECK_PARAMS = {m.model_fields["check"].default: m for m in _PARAM_MODELS}
@@ -380,7 +387,7 @@ def check_params_against_contract(params: BaseModel, contract: Contract) -> list
         purposes = contract.tables["consent_events"].columns["purpose"].values or ()
         if params.purpose not in purposes:
             out.append(f"field 'params.purpose': unknown consent purpose {params.purpose!r}; known: {', '.join(purposes)}")
-    elif isinstance(params, (IpParams, ColumnAbsentParams, PasswordParams, TcfParams)):
+    elif isinstance(params, (IpParams, ColumnAbsentParams, PasswordParams, TcfParams, PseudonymParams)):
         column(t, params.column, "params.column")
         if isinstance(params, TcfParams) and t is not None:
             for name in ("purpose", "action", "ts"):

@@ -10,10 +10,10 @@
 --   lustmonster.no-full-card-numbers-processors
 --   lustmonster.saved-methods-tokenized-only
 --   xconfessions.no-full-card-number
--- A text is searched once per distinct value (most columns repeat values: user agents, paths,
--- referrers...), and rows are matched to the values found. `any_value` keeps the search above
--- the grouping (the optimizer would otherwise push it below, onto every row).
 {% for t in tables %}
+{#- A text is searched once per distinct value (most columns repeat values: user agents, paths,
+    referrers...), and rows are matched to the values found. `any_value` keeps the search above
+    the grouping (the optimizer would otherwise push it below, onto every row). #}
 {% if not loop.first %}union all{% endif %}
 select
     {{ t.subject }} as subject_id,

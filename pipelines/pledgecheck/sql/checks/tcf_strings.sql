@@ -11,7 +11,7 @@ with scoped as (
         {{ record_id }} as record_id,
         "ts" as recorded_at,
         "action" as action,
-        tcf_decode({{ column }}) as d,
+        {{ column }} as tc,
         case "purpose"
             {% for m in purposes %}when {{ m.purpose }} then {{ m.ids }}
             {% endfor %}else null
@@ -20,8 +20,13 @@ with scoped as (
     from {{ table }}
     where {{ scope }} and {{ column }} is not null and trim({{ column }}) <> ''
 ),
+-- each distinct string is decoded once (consent managers repeat strings: day-precision times,
+-- a few purpose and vendor sets); `any_value` keeps the decoding above the grouping
+decoded as (
+    select tc, tcf_decode(any_value(tc)) as d from scoped group by tc
+),
 judged as (
-    select *,
+    select s.*, x.d,
         case
             when d.error is not null then d.error
             when d.created > d.last_updated then 'created_after_updated'
@@ -33,7 +38,8 @@ judged as (
             when action = 'withdrawn' and list_has_any(d.purposes_consent, tcf_purposes) then 'withdrawal_missing_in_string'
             else 'valid'
         end as reason
-    from scoped
+    from scoped s
+    join decoded x using (tc)
 )
 select
     subject_id,
