@@ -194,3 +194,16 @@ def test_policy_with_wrong_units_is_a_clear_error(tmp_path, monkeypatch, capsys)
     assert e.value.code == 2
     assert "Traceback" not in text
     assert "bad.yaml" in text and "params.period" in text and "3 fortnights" in text
+
+
+def test_scheduler_gets_progress_lines(cli, tmp_path):
+    """Without a terminal (cron, Airflow) progress is plain timestamped lines, ending each stage."""
+    import re
+
+    export = tmp_path / "e"
+    export.mkdir()
+    tickets_csv(export, GOOD)
+    res = cli.invoke(app, ["run", "--policy", "xcams", "--export", str(export), "--out", str(tmp_path / "r"),
+                           "--no-charts"], catch_exceptions=False)
+    lines = [ln for ln in res.output.splitlines() if re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \+\d+s ", ln)]
+    assert any(" ingested " in ln for ln in lines) and any(re.search(r" 4/4 checked ", ln) for ln in lines), res.output
