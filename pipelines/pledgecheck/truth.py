@@ -481,7 +481,7 @@ class IpClassifier:
     def __call__(self, s: pl.Series) -> np.ndarray:
         s = s.cast(pl.Utf8)
         keys = s.drop_nulls().unique()
-        if len(self.cache) > 2_000_000:  # bounded memory on endless streams of distinct addresses
+        if len(self.cache) > 1_000_000:  # bounded memory on endless streams of distinct addresses
             self.cache = {}
         codes = []
         for v in keys.to_list():
@@ -492,10 +492,13 @@ class IpClassifier:
         return _np(s.replace_strict(keys, codes, default=IP_NONE, return_dtype=pl.Int8)).astype(np.int8)
 
 
+IP_CLASSES = IpClassifier()  # shared: the same addresses recur across tables, chunks and shards
+
+
 def ip_truncation(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame,
                   classify: IpClassifier | None = None) -> np.ndarray:
     p: IpParams = pledge.params
-    cls = (classify or IpClassifier())(df[p.column])
+    cls = (classify or IP_CLASSES)(df[p.column])
     at = ctx.anchor(table, p.from_, df) if p.from_ else ctx.first_anchor(table, df)
     full = (cls == IP4_FULL) | (cls == IP6_FULL)
     if p.after.amount > 0:
@@ -609,7 +612,7 @@ class PledgeTruth:
         self.tables = pledge_tables(pledge, ctx.contract)
         self.counts = Counts()
         self.groups: pl.DataFrame | None = None  # usage_limit: rows per (subject, period)
-        self.ips = IpClassifier()
+        self.settled = Counts()  # usage_limit: groups of absorbed parts, final (see absorb)
 
     def observe(self, table: str, df: pl.DataFrame) -> None:
         if table not in self.tables:
@@ -622,7 +625,7 @@ class PledgeTruth:
         elif isinstance(p, UsageParams):
             self._usage(table, df)
         elif isinstance(p, IpParams):
-            self.counts.add(Counts.of(ip_truncation(self.ctx, self.pledge, table, df, self.ips)))
+            self.counts.add(Counts.of(ip_truncation(self.ctx, self.pledge, table, df)))
         else:
             self.counts.add(Counts.of(outcomes(self.ctx, self.pledge, table, df)))
 
@@ -637,12 +640,30 @@ class PledgeTruth:
         both = part if self.groups is None else pl.concat([self.groups, part])
         self.groups = both.group_by(["_subject", "_period"]).agg(pl.col("len").sum())
 
+    def absorb(self, other: PledgeTruth) -> None:
+        """Add the counts of a part observed separately (another shard of the world). Parts
+        must hold disjoint subjects, which holds, consents and erasures follow: then every
+        count adds up, and a usage group with a subject lies in one part only and is final;
+        the null-subject groups, one per period across parts, are merged."""
+        self.counts.add(other.counts)
+        self.settled.add(other.settled)
+        g = other.groups
+        if g is None:
+            return
+        named = g.filter(pl.col("_subject").is_not_null())
+        self.settled.add(Counts(int((named["len"] > self.pledge.params.max).sum()), 0, named.height))
+        rest = g.filter(pl.col("_subject").is_null())
+        both = rest if self.groups is None else pl.concat([self.groups, rest])
+        self.groups = both.group_by(["_subject", "_period"]).agg(pl.col("len").sum())
+
     def result(self) -> Counts:
         if isinstance(self.pledge.params, UsageParams):
+            out = Counts()
+            out.add(self.settled)
             g = self.groups
-            if g is None:
-                return Counts()
-            return Counts(int((g["len"] > self.pledge.params.max).sum()), 0, g.height)
+            if g is not None:
+                out.add(Counts(int((g["len"] > self.pledge.params.max).sum()), 0, g.height))
+            return out
         return self.counts
 
 
@@ -657,6 +678,11 @@ class Truth:
     def observe(self, table: str, df: pl.DataFrame) -> None:
         for pt in self.pledges:
             pt.observe(table, df)
+
+    def absorb(self, other: Truth) -> None:
+        """Add the counts of another part of the world, over disjoint subjects (PledgeTruth.absorb)."""
+        for mine, theirs in zip(self.pledges, other.pledges, strict=True):
+            mine.absorb(theirs)
 
     def expected(self) -> dict[str, dict[str, int]]:
         return {pt.pledge.id: pt.result().as_dict() for pt in self.pledges}
