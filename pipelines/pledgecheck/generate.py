@@ -418,7 +418,9 @@ def _choice(rng: np.random.Generator, options, n: int, p=None) -> np.ndarray:
 
 
 def _ids(prefix: str, n: int, start: int = 1) -> np.ndarray:
-    return np.array([f"{prefix}{i:07d}" for i in range(start, start + n)], dtype=object)
+    """prefix + the numbers start.. on at least 7 digits (object array of str)."""
+    number = pl.int_range(start, start + n, dtype=pl.Int64).cast(pl.Utf8).str.zfill(7)
+    return pl.select((pl.lit(prefix) + number).alias("id"))["id"].to_numpy().astype(object)
 
 
 def _series(name: str, values, dtype=None) -> pl.Series:
@@ -991,9 +993,12 @@ class World:
 
     def consent_frame(self, rng: np.random.Generator, rows: list[tuple]) -> pl.DataFrame:
         n = len(rows)
-        alphabet = list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-        tcf = np.array(["CP" + "".join(rng.choice(alphabet, 24)) if r[4] == "banner" and rng.random() < 0.5 else None
-                        for r in rows], dtype=object)
+        alphabet = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", dtype=np.uint8)
+        has = np.array([r[4] == "banner" for r in rows], dtype=bool) & (rng.random(n) < 0.5)
+        tcf = np.full(n, None, dtype=object)
+        if has.any():  # TCF consent strings: "CP" and 24 characters of the alphabet
+            letters = alphabet[rng.integers(0, len(alphabet), (int(has.sum()), 24))]
+            tcf[has] = np.char.add("CP", np.ascontiguousarray(letters).view("S24")[:, 0].astype(str)).astype(object)
         col = lambda k: np.array([r[k] for r in rows], dtype=object)  # noqa: E731
         return _frame({
             "consent_id": self.new_ids("con", n), "subject_id": col(0), "purpose": col(1), "action": col(2),
