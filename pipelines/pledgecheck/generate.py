@@ -1052,8 +1052,9 @@ class World:
             for purpose in NEEDS_CONSENT:
                 m = own_purpose == purpose
                 if m.any():
-                    ok = consent_covered(ctx, subjects, t, purpose, self.hints.consent_validity(purpose))
-                    bad |= m & ~ok & (t < self.A_us)
+                    rows = m & (t < self.A_us)
+                    ok = consent_covered(ctx, subjects, t, purpose, self.hints.consent_validity(purpose), rows=rows)
+                    bad |= rows & ~ok
         return bad
 
     def tracker_events(self) -> pl.DataFrame:

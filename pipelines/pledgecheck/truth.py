@@ -416,10 +416,24 @@ def deadline(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.n
     return _outcome(ctx.scope(pledge, table, df), ~ctx.known(start), np.where(done, ~on_time, overdue))
 
 
+def _only(rows: np.ndarray | None, per_row, *columns) -> np.ndarray:
+    """per_row(*columns) evaluated on the `rows` (a mask) only; False elsewhere."""
+    n = len(columns[-1])
+    if rows is None or rows.all():
+        return per_row(*columns)
+    out = np.zeros(n, dtype=bool)
+    idx = np.flatnonzero(rows)
+    if idx.size:
+        out[idx] = per_row(*(c.gather(idx) if isinstance(c, pl.Series) else c[idx] for c in columns))
+    return out
+
+
 def consent_covered(ctx: Context, subjects: pl.Series, t: np.ndarray, purpose: str,
-                    validity: Duration | None) -> np.ndarray:
+                    validity: Duration | None, rows: np.ndarray | None = None) -> np.ndarray:
     """Per event: the subject's latest consent row for `purpose` at or before `t` is a grant
-    (a withdrawal wins a tie) that has not expired."""
+    (a withdrawal wins a tie) that has not expired. With `rows`, only those are looked up."""
+    if rows is not None:
+        return _only(rows, lambda s, x: consent_covered(ctx, s, x, purpose, validity), subjects, t)
     events = pl.DataFrame({"_i": np.arange(len(t)), "_subject": subjects.cast(pl.Utf8), "_t": t.astype(US)})
     events = events.filter(pl.col("_t").is_not_null()).sort("_t")
     joined = events.join_asof(ctx.consent_state(purpose), left_on="_t", right_on="_consent_at", by="_subject",
@@ -436,13 +450,17 @@ def consent_covered(ctx: Context, subjects: pl.Series, t: np.ndarray, purpose: s
 def consent_coverage(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.ndarray:
     p: ConsentParams = pledge.params
     t = ctx.first_anchor(table, df)
-    covered = consent_covered(ctx, ctx.subject(table, df), t, p.purpose, p.validity)
-    return _outcome(ctx.scope(pledge, table, df), ~ctx.known(t), ~covered)
+    scope, known = ctx.scope(pledge, table, df), ctx.known(t)
+    covered = consent_covered(ctx, ctx.subject(table, df), t, p.purpose, p.validity, rows=scope & known)
+    return _outcome(scope, ~known, ~covered)
 
 
-def opted_out(ctx: Context, subjects: pl.Series, channels: pl.Series, t: np.ndarray, grace: Duration) -> np.ndarray:
+def opted_out(ctx: Context, subjects: pl.Series, channels: pl.Series, t: np.ndarray, grace: Duration,
+              rows: np.ndarray | None = None) -> np.ndarray:
     """Per send: an unsubscribe of its channel (or `all`) at `u` with `u + grace < t`, and no
-    marketing_email grant in (u, t]."""
+    marketing_email grant in (u, t]. With `rows`, only those are looked up."""
+    if rows is not None:
+        return _only(rows, lambda s, c, x: opted_out(ctx, s, c, x, grace), subjects, channels, t)
     late = np.zeros(len(t), dtype=bool)
     uns = ctx.unsubscribes
     if uns is None or uns.height == 0:
@@ -468,8 +486,9 @@ def opted_out(ctx: Context, subjects: pl.Series, channels: pl.Series, t: np.ndar
 def optout_latency(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.ndarray:
     p: OptOutParams = pledge.params
     t = ctx.first_anchor(table, df)
-    late = opted_out(ctx, ctx.subject(table, df), df["channel"], t, p.grace)
-    return _outcome(ctx.scope(pledge, table, df), ~ctx.known(t), late)
+    scope, known = ctx.scope(pledge, table, df), ctx.known(t)
+    late = opted_out(ctx, ctx.subject(table, df), df["channel"], t, p.grace, rows=scope & known)
+    return _outcome(scope, ~known, late)
 
 
 class IpClassifier:
