@@ -514,6 +514,18 @@ class IpClassifier:
 IP_CLASSES = IpClassifier()  # shared: the same addresses recur across tables, chunks and shards
 
 
+class FrameIps:
+    """ip_class per column of one frame, computed once for every pledge reading the column."""
+
+    def __init__(self):
+        self.memo: dict[str, np.ndarray] = {}
+
+    def __call__(self, s: pl.Series) -> np.ndarray:
+        if s.name not in self.memo:
+            self.memo[s.name] = IP_CLASSES(s)
+        return self.memo[s.name]
+
+
 def ip_truncation(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame,
                   classify: IpClassifier | None = None) -> np.ndarray:
     p: IpParams = pledge.params
@@ -610,15 +622,20 @@ def card_columns(table: Table) -> list[str]:
     return [c.name for c in table.columns.values() if c.type in ("string", "json") and not c.values]
 
 
-def card_cells(df: pl.DataFrame, columns: list[str]) -> np.ndarray:
-    """Per row, the number of cells holding at least one full card number."""
+def card_cells(df: pl.DataFrame, columns: list[str], found: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Per row, the number of cells holding at least one full card number. `found` keeps, per
+    column of this very frame, the rows whose cell holds one (shared by the card pledges)."""
     hits = np.zeros(df.height, dtype=np.int64)
     for c in columns:
-        s = df[c].cast(pl.Utf8)
-        idx = np.flatnonzero(_bool(s.str.contains(CARD_PREFILTER)))
-        for i, text in zip(idx, s.gather(idx).to_list()):
-            if card_numbers_in(text):
-                hits[i] += 1
+        rows = None if found is None else found.get(c)
+        if rows is None:
+            s = df[c].cast(pl.Utf8)
+            idx = np.flatnonzero(_bool(s.str.contains(CARD_PREFILTER)))
+            rows = np.array([i for i, text in zip(idx, s.gather(idx).to_list()) if card_numbers_in(text)],
+                            dtype=np.int64)
+            if found is not None:
+                found[c] = rows
+        hits[rows] += 1
     return hits
 
 
@@ -633,18 +650,21 @@ class PledgeTruth:
         self.groups: pl.DataFrame | None = None  # usage_limit: rows per (subject, period)
         self.settled = Counts()  # usage_limit: groups of absorbed parts, final (see absorb)
 
-    def observe(self, table: str, df: pl.DataFrame) -> None:
+    def observe(self, table: str, df: pl.DataFrame, found: dict[str, np.ndarray] | None = None,
+                ips: FrameIps | None = None) -> None:
+        """Count the rows of `df` (a table or a chunk of it); `found`: see card_cells; `ips`:
+        the address classes of this frame's columns."""
         if table not in self.tables:
             return
         p = self.pledge.params
         if isinstance(p, CardParams):
             rows = self.ctx.scope(self.pledge, table, df)
-            cells = card_cells(df.filter(pl.Series(rows)), card_columns(self.ctx.table(table)))
-            self.counts.add(Counts(int((cells > 0).sum()), 0, int(rows.sum())))
+            cells = card_cells(df, card_columns(self.ctx.table(table)), found)
+            self.counts.add(Counts(int(((cells > 0) & rows).sum()), 0, int(rows.sum())))
         elif isinstance(p, UsageParams):
             self._usage(table, df)
         elif isinstance(p, IpParams):
-            self.counts.add(Counts.of(ip_truncation(self.ctx, self.pledge, table, df)))
+            self.counts.add(Counts.of(ip_truncation(self.ctx, self.pledge, table, df, ips)))
         else:
             self.counts.add(Counts.of(outcomes(self.ctx, self.pledge, table, df)))
 
@@ -695,8 +715,10 @@ class Truth:
         self.pledges = [PledgeTruth(self.ctx, p) for p in policy.pledges]
 
     def observe(self, table: str, df: pl.DataFrame) -> None:
+        found: dict[str, np.ndarray] = {}  # card cells of this frame, found once for every card pledge
+        ips = FrameIps()
         for pt in self.pledges:
-            pt.observe(table, df)
+            pt.observe(table, df, found, ips)
 
     def absorb(self, other: Truth) -> None:
         """Add the counts of another part of the world, over disjoint subjects (PledgeTruth.absorb)."""
