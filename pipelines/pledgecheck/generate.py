@@ -95,7 +95,7 @@ from .policy import (
 )
 from .truth import (
     DAY, EXEMPT, IP4_FULL, IP4_TRUNC, IP6_FULL, IP6_TRUNC, OK, US, VIOLATION, Context, Truth, add_to_dates,
-    add_to_instants, card_brand, consent_covered, day_of, deadline_due, ip_class, luhn_ok, opted_out, outcomes,
+    add_to_instants, card_brand, consent_covered, day_of, deadline_due, ip_class, opted_out, outcomes,
 )
 
 GENERATOR = f"pledgecheck {__version__}"
