@@ -73,12 +73,14 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import hashlib
 import ipaddress
 import json
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -86,12 +88,12 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__
+from . import __version__, tcf
 from .contract import Contract, load_contract
 from .duration import Duration
 from .policy import (
     AgeParams, BackupParams, ColumnAbsentParams, ConsentParams, DeadlineParams, ErasureParams, IdentifierParams,
-    IpParams, KAnonParams, OptOutParams, Pledge, Policy, RetentionParams, UsageParams,
+    IpParams, KAnonParams, OptOutParams, Pledge, Policy, PseudonymParams, RetentionParams, TcfParams, UsageParams,
 )
 from .truth import (
     DAY, EXEMPT, IP4_FULL, IP4_TRUNC, IP6_FULL, IP6_TRUNC, OK, US, VIOLATION, Context, Truth, add_to_dates,
@@ -139,7 +141,7 @@ DEFAULT_SPAN = {"orders": 5 * 365, "payments": 5 * 365, "security_events": 2 * 3
                 "data_subject_requests": 3 * 365, "support_tickets": 4 * 365, "chat_messages": 365,
                 "audio_recordings": 180, "downloads": 540, "affiliate_exports": 365, "shared_aggregates": 365,
                 "breach_incidents": 3 * 365, "minor_reports": 2 * 365, "vulnerability_reports": 2 * 365,
-                "web_access_logs": 120, "accounts": 7 * 365}
+                "web_access_logs": 120, "accounts": 7 * 365, "marketing_statistics": 365}
 # Usual processing time (days) of deadline-like columns when no pledge sets one.
 DEFAULT_DEADLINES = {("data_subject_requests", "acknowledged_at"): 2, ("data_subject_requests", "completed_at"): 20,
                      ("breach_incidents", "authority_notified_at"): 2, ("breach_incidents", "subjects_notified_at"): 6,
@@ -670,6 +672,7 @@ class World:
         t["tracker_events"] = self.tracker_events()
         t["marketing_sends"] = self.marketing_sends(t["unsubscribes"])
         t["email_events"] = self.email_events(t["marketing_sends"])
+        t["marketing_statistics"] = self.marketing_statistics(t["marketing_sends"])
         t["orders"] = self.orders()
         t["payments"] = self.payments(t["orders"])
         t["security_events"] = self.security_events()
@@ -1006,18 +1009,66 @@ class World:
 
     def consent_frame(self, rng: np.random.Generator, rows: list[tuple]) -> pl.DataFrame:
         n = len(rows)
-        alphabet = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", dtype=np.uint8)
         has = np.array([r[4] == "banner" for r in rows], dtype=bool) & (rng.random(n) < 0.5)
-        tcf = np.full(n, None, dtype=object)
-        if has.any():  # TCF consent strings: "CP" and 24 characters of the alphabet
-            letters = alphabet[rng.integers(0, len(alphabet), (int(has.sum()), 24))]
-            tcf[has] = np.char.add("CP", np.ascontiguousarray(letters).view("S24")[:, 0].astype(str)).astype(object)
         col = lambda k: np.array([r[k] for r in rows], dtype=object)  # noqa: E731
+        ts = np.array([r[3] for r in rows], dtype=US).astype("datetime64[s]").astype(US) if n else _nat(0)
         return _frame({
             "consent_id": self.new_ids("con", n), "subject_id": col(0), "purpose": col(1), "action": col(2),
-            "ts": np.array([r[3] for r in rows], dtype=US).astype("datetime64[s]").astype(US) if n else _nat(0),
-            "source": col(4), "jurisdiction": col(5), "tcf_string": tcf,
+            "ts": ts, "source": col(4), "jurisdiction": col(5), "tcf_string": self.tc_strings(rng, rows, ts, has),
         }, self.contract.table("consent_events"))
+
+    def tc_strings(self, rng: np.random.Generator, rows: list[tuple], ts: np.ndarray, has: np.ndarray) -> np.ndarray:
+        """TCF v2 strings for banner records: the day of the record (TCF times are kept to the
+        day), consent bits for the record's purposes as the policy's tcf_strings pledges map
+        them, policy version 4 since the v2.2 switch; about 3% (at least two) carry one defect
+        the tcf_strings check must find (truncated, bad characters, a v1 string, LI for a
+        consent-only purpose, an outdated policy version, the wrong purpose bits, dates after
+        the record or out of order)."""
+        out = np.full(len(rows), None, dtype=object)
+        idx = np.flatnonzero(has)
+        if not len(idx):
+            return out
+        params = [p.params for p in self.policy.pledges if isinstance(p.params, TcfParams)] or [TcfParams()]
+        mapping: dict[str, set[int]] = {}
+        for prm in params:
+            for k, v in prm.purposes.items():
+                mapping.setdefault(k, set()).update(v)
+        v22 = min(prm.v22_from for prm in params)
+        defect = rng.random(len(idx)) < 0.03
+        defect[: min(2, len(idx))] = True
+        kinds = rng.integers(0, 9, len(idx))
+        days = ts[idx].astype("datetime64[D]").astype(object)
+        for j, i in enumerate(idx):
+            purpose, action, day = rows[i][1], rows[i][2], days[j]
+            ids = mapping.get(purpose, set())
+            consent, li = ({1} | ids) if action == "granted" else {1}, (2, 7, 10)
+            pv, created, updated = (4 if day >= v22 else 2), day, day
+            k = int(kinds[j]) if defect[j] else -1
+            if k == 5 and day < v22:
+                k = 4  # an outdated version is only a defect after the switch
+            if k == 6 and not ids:
+                k = 4  # no purpose bit to get wrong for an unmapped purpose
+            if k == 4:
+                li, pv = (2, 3), 4
+            elif k == 5:
+                pv = 2
+            elif k == 6:
+                consent = {1} if action == "granted" else {1} | ids
+            elif k == 7:
+                created, updated = day, day + timedelta(days=2)
+            elif k == 8:
+                created, updated = day + timedelta(days=1), day
+            s = _tc(created, updated, tuple(sorted(consent)), li, pv)
+            if k == 0:
+                s = s[: len(s) // 2]
+            elif k == 1:
+                s = s[:10] + "*" + s[11:]
+            elif k == 2:
+                s = "BOEFEAyOEFEAyAHABDENAI4AAAB9vABAASA"  # a TCF v1 string
+            elif k == 3:
+                s = s[: len(s) - 12]
+            out[i] = s
+        return out
 
     def unsubscribes(self) -> pl.DataFrame:
         rng = self.rng("unsubscribes")
@@ -1536,6 +1587,27 @@ class World:
         })
 
     # ------------------------------------------------------------ sharing
+    def marketing_statistics(self, sends: pl.DataFrame) -> pl.DataFrame:
+        """One row per recipient and campaign, keyed by a hashed e-mail; about 3% (at least
+        two) keep the raw address, and a few keys are blank."""
+        rng = self.rng("marketing_statistics")
+        g = sends.group_by(["account_id", "campaign"], maintain_order=True).agg(pl.col("sent_at").max().alias("last"),
+                                                                                 pl.col("jurisdiction").first())
+        n = g.height
+        emails = [f"user{int(a[3:])}@example.test" for a in g["account_id"].to_list()]
+        keys = np.array([pseudonym(e) for e in emails], dtype=object)
+        raw = rng.random(n) < 0.03
+        raw[: min(2, n)] = True
+        keys[raw] = np.array(emails, dtype=object)[raw]
+        keys[~raw & (rng.random(n) < 0.01)] = " "
+        last = g["last"].to_numpy().astype(US)
+        computed = np.minimum(last + np.timedelta64(2, "D"), self.A_us - np.timedelta64(1, "h"))
+        return _frame({"stat_id": self.new_ids("mst", n),
+                       "campaign": g["campaign"].fill_null("untitled").to_numpy().astype(object),
+                       "email_key": keys, "opens": rng.poisson(2, n), "clicks": rng.poisson(0.4, n),
+                       "computed_at": computed, "jurisdiction": g["jurisdiction"].to_numpy().astype(object)},
+                      self.contract.table("marketing_statistics"))
+
     def affiliate_exports(self) -> pl.DataFrame:
         """Weekly exports per webmaster; a few rows carry an identifier; blanks do not count."""
         rng = self.rng("affiliate_exports")
@@ -1698,6 +1770,24 @@ class World:
 
     def spoil_k(self, rng, p: Pledge, df: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
         return df.with_columns(df[p.params.count_column].clone().scatter(rows, [1] * len(rows)))
+
+    def fix_tc(self, rng, p: Pledge, df: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+        """Excess defective strings are dropped from their records (the record stays)."""
+        col = p.params.column
+        return df.with_columns(pl.when(rows).then(None).otherwise(pl.col(col)).alias(col))
+
+    def spoil_tc(self, rng, p: Pledge, df: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
+        col = df[p.params.column].cast(pl.Utf8)
+        return df.with_columns(col.clone().scatter(rows, [v[: len(v) // 2] for v in col.gather(rows).to_list()]))
+
+    def fix_pseudonym(self, rng, p: Pledge, df: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+        col = p.params.column
+        return df.with_columns(pl.when(rows).then(pl.col(col).map_elements(pseudonym, return_dtype=pl.Utf8))
+                               .otherwise(pl.col(col)).alias(col))
+
+    def spoil_pseudonym(self, rng, p: Pledge, df: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
+        col = df[p.params.column].cast(pl.Utf8)
+        return df.with_columns(col.clone().scatter(rows, [f"user{self.offset + int(r) + 1}@example.test" for r in rows]))
 
     def thin_usage(self, rng: np.random.Generator, p: Pledge, name: str, df: pl.DataFrame) -> pl.DataFrame:
         """Drop the rows beyond the limit in all but a few subject-periods over it."""
@@ -1911,9 +2001,21 @@ class World:
 
 
 FIXES = {IpParams: World.fix_ip, ColumnAbsentParams: World.fix_empty, IdentifierParams: World.fix_identifiers,
-         KAnonParams: World.fix_k}
+         KAnonParams: World.fix_k, TcfParams: World.fix_tc, PseudonymParams: World.fix_pseudonym}
 SPOILERS = {IpParams: World.spoil_ip, ColumnAbsentParams: World.spoil_empty, IdentifierParams: World.spoil_identifiers,
-            KAnonParams: World.spoil_k}
+            KAnonParams: World.spoil_k, TcfParams: World.spoil_tc, PseudonymParams: World.spoil_pseudonym}
+
+
+@lru_cache(maxsize=4096)
+def _tc(created: date, updated: date, consent: tuple[int, ...], li: tuple[int, ...], policy_version: int) -> str:
+    """A TC string with day-precision times and a fixed vendor list (consent managers repeat them)."""
+    return tcf.encode(datetime.combine(created, datetime.min.time()), datetime.combine(updated, datetime.min.time()),
+                      purposes_consent=consent, purposes_li=li, vendors_consent=(1, 8, 28, 91),
+                      vendors_li=(8, 91), policy_version=policy_version)
+
+
+def pseudonym(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def truncate_ip(text: str | None) -> str | None:

@@ -29,7 +29,7 @@ from .duration import Duration
 from .policy import (
     AgeParams, BackupParams, CardParams, ColumnAbsentParams, ConsentParams, DeadlineParams,
     ErasureParams, IdentifierParams, IpParams, KAnonParams, OptOutParams, PasswordParams, Pledge,
-    Policy, RetentionParams, UsageParams,
+    Policy, PseudonymParams, RetentionParams, TcfParams, UsageParams,
 )
 
 US = "datetime64[us]"
@@ -594,11 +594,55 @@ def backup_rotation(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) 
     return _outcome(rows, np.zeros(df.height, dtype=bool), late)
 
 
+def tcf_strings(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.ndarray:
+    """docs/CHECKS.md#tcf_strings: each non-blank string in scope; violation when it does not
+    decode or breaks one of the rules (the decoder is pledgecheck.tcf, tested on its own and
+    cross-checked with iab-tcf; the rules are re-implemented here)."""
+    from . import tcf
+
+    p: TcfParams = pledge.params
+    text = df[p.column].cast(pl.Utf8)
+    rows = ctx.scope(pledge, table, df) & nonblank(text)
+    recorded = day_of(_np(df["ts"]))
+    purposes, actions, texts = df["purpose"].to_list(), df["action"].to_list(), text.to_list()
+    bad = np.zeros(df.height, dtype=bool)
+    v22 = np.datetime64(p.v22_from, "D")
+    for i in np.flatnonzero(rows):
+        t = tcf.decode(texts[i])
+        if t.error:
+            bad[i] = True
+            continue
+        created, updated = np.datetime64(t.created, "us"), np.datetime64(t.last_updated, "us")
+        ids = set(p.purposes[purposes[i]]) if purposes[i] in p.purposes else None
+        consent = set(t.purposes_consent)
+        bad[i] = bool(
+            created > updated
+            or np.datetime64(t.last_updated.date(), "D") > recorded[i]
+            or (np.datetime64(t.created.date(), "D") >= v22 and t.policy_version < 4)
+            or (t.policy_version >= 4 and set(t.purposes_li) & set(tcf.CONSENT_ONLY_PURPOSES))
+            or (ids is not None and actions[i] == "granted" and not ids <= consent)
+            or (ids is not None and actions[i] == "withdrawn" and bool(ids & consent)))
+    return _outcome(rows, np.zeros(df.height, dtype=bool), bad)
+
+
+EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])")
+
+
+def pseudonymized(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.ndarray:
+    """docs/CHECKS.md#pseudonymized: blank is unknown; an e-mail address anywhere is a violation."""
+    p: PseudonymParams = pledge.params
+    s = df[p.column].cast(pl.Utf8)
+    blank = ~nonblank(s)
+    found = np.array([bool(v) and EMAIL_RE.search(v) is not None for v in s.to_list()], dtype=bool)
+    return _outcome(ctx.scope(pledge, table, df), blank, found)
+
+
 ROW_CHECKS = {
     RetentionParams: retention, DeadlineParams: deadline, ConsentParams: consent_coverage,
     OptOutParams: optout_latency, IpParams: ip_truncation, ColumnAbsentParams: column_empty,
     PasswordParams: password_hash, IdentifierParams: third_party_identifiers, KAnonParams: k_anonymity,
     AgeParams: minimum_age, ErasureParams: erasure_completeness, BackupParams: backup_rotation,
+    TcfParams: tcf_strings, PseudonymParams: pseudonymized,
 }
 
 
