@@ -197,6 +197,61 @@ def test_truth_recomputed_from_the_ingested_files_equals_the_manifest(tmp_path, 
     assert truth.expected() == m["expected"]
 
 
+# ---------------------------------------------------------------- a world built in shards
+@pytest.mark.parametrize("policy_id,fmt,log", [("every", "parquet", "table"), ("lustmonster", "mixed", "combined")])
+def test_a_world_built_in_shards_has_unique_ids_and_exact_truth(tmp_path, monkeypatch, policy_id, fmt, log):
+    """Four shards of 40 accounts (the log in chunks of 300 rows): keys are unique across
+    shards, the summed per-shard truth equals the truth of the whole world recomputed from the
+    ingested files, and the SQL checks count exactly that."""
+    from pledgecheck.pipeline import check_export
+
+    monkeypatch.setattr(generate, "CHUNK_ROWS", 300)
+    policy = EVERY_CHECK if policy_id == "every" else load_policy(policies_dir() / f"{policy_id}.yaml")
+    seen: list[tuple[str, int]] = []
+    out, m = world(tmp_path, policy=policy, accounts=160, events=2000, fmt=fmt, access_log_format=log,
+                   shard_accounts=40, progress=lambda t, n: seen.append((t, n)))
+    tables = read_back(out)  # nothing quarantined: no duplicate key anywhere
+    assert {t: df.height for t, df in tables.items()} == m["tables"]
+    for name, df in tables.items():
+        key = CONTRACT.table(name).key
+        if key and df.height:
+            assert df.select(key).is_duplicated().sum() == 0, name
+    ids = tables["accounts"]["account_id"].to_list()
+    assert len(set(ids)) == len(ids) and max(ids) > "acc0000120", "the last shard's accounts are missing"
+    emails = tables["accounts"]["email"].to_list()
+    assert sorted(int(e[4:].split("@")[0]) for e in emails) == sorted(int(i[3:]) for i in ids)
+    # progress: per shard and per chunk, counting up to the table's rows
+    logs = [n for t, n in seen if t == "web_access_logs"]
+    assert len(logs) >= 8 and logs == sorted(logs) and logs[-1] == 2000
+    assert [n for t, n in seen if t == "accounts"][-1] == m["tables"]["accounts"]
+    assert len([n for t, n in seen if t == "accounts"]) == 4
+    # the shards' truths add up to the truth of the whole world
+    truth = T.Truth(policy, AS_OF, tables)
+    for name, df in tables.items():
+        truth.observe(name, df)
+    assert truth.expected() == m["expected"]
+    run = check_export(policy, out, AS_OF, "shard-salt")
+    got = {r.pledge_id: r for r in run.results}
+    bad = {pid: (want, got[pid].status, got[pid].violations, got[pid].exempt, got[pid].population)
+           for pid, want in m["expected"].items()
+           if got[pid].status in ("error", "not_checked")
+           or (got[pid].violations, got[pid].exempt, got[pid].population) != tuple(want.values())}
+    assert not bad
+    assert sum(v["violations"] for v in m["expected"].values()) > 0
+
+
+def test_shards_change_the_world_but_not_its_shape(tmp_path):
+    """One shard is the plain world; shards draw other random streams; too small a shard is refused."""
+    _, one = world(tmp_path, "one", accounts=100, events=500)
+    _, same = world(tmp_path, "same", accounts=100, events=500, shard_accounts=100)
+    _, two = world(tmp_path, "two", accounts=100, events=500, shard_accounts=50)
+    assert one == same
+    assert two["expected"] != one["expected"]
+    assert set(two["expected"]) == set(one["expected"]) and two["tables"]["web_access_logs"] == 500
+    with pytest.raises(ValueError):
+        world(tmp_path, "bad", accounts=100, shard_accounts=generate.MIN_SHARD_ACCOUNTS - 1)
+
+
 # ---------------------------------------------------------------- a world recounted by hand
 TINY = """
 policy: {id: tiny, name: Tiny, calendar: GB-ENG}

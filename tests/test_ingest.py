@@ -141,3 +141,54 @@ def test_partitioned_folder_and_mixed_formats(tmp_path):
     (part / "2025-02.jsonl").write_text('{"download_id":"d2","account_id":"a1","downloaded_at":"2025-02-01","title_id":"t"}\n')
     con, rep = load(tmp_path)
     assert rep.tables["downloads"].rows_loaded == 2 and len(rep.tables["downloads"].files) == 2
+
+
+def test_parquet_is_checked_like_csv(tmp_path):
+    """The Parquet path (typed views, nothing copied) quarantines exactly what the CSV path does:
+    same rows, lines and reasons, duplicates across two part files included."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pledgecheck.engine import connect
+    from pledgecheck.ingest import ingest
+
+    rows = [
+        {"ticket_id": "t1", "account_id": "a1", "created_at": "2024-01-01T10:00:00Z", "channel": "email"},
+        {"ticket_id": "t2", "account_id": "a2", "created_at": "not a time", "channel": "email"},
+        {"ticket_id": "t1", "account_id": "a3", "created_at": "2024-01-02T10:00:00Z", "channel": "email"},
+        {"ticket_id": "t4", "account_id": None, "created_at": "2024-01-02T10:00:00Z", "channel": "fax"},
+        {"ticket_id": "t5", "account_id": "a5", "created_at": "2024-01-03T10:00:00+02:00", "channel": "chat"},
+    ]
+    more = [{"ticket_id": "t5", "account_id": "a6", "created_at": "2024-02-01T00:00:00Z", "channel": "chat"}]
+    from pledgecheck.contract import load_contract
+
+    cols = list(load_contract().table("support_tickets").columns)
+    out = {}
+    for fmt in ("csv", "parquet"):
+        d = tmp_path / fmt / "support_tickets"
+        d.mkdir(parents=True)
+        for name, part in (("part-1", rows), ("part-2", more)):
+            if fmt == "csv":
+                import csv
+                with open(d / f"{name}.csv", "w", newline="") as f:
+                    w = csv.DictWriter(f, fieldnames=cols)
+                    w.writeheader()
+                    w.writerows({c: r.get(c) or "" for c in cols} for r in part)
+            else:
+                pq.write_table(pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in part]), d / f"{name}.parquet")
+        con = connect()
+        rep = ingest(con, tmp_path / fmt, tables=["support_tickets"])
+        assert rep.reconciles() and not rep.errors
+        q = con.execute("SELECT regexp_replace(file, '.*/', ''), line, reason FROM quarantine ORDER BY ALL").fetchall()
+        loaded = con.execute("SELECT ticket_id, account_id, created_at FROM support_tickets ORDER BY ALL").fetchall()
+        out[fmt] = (q, loaded, [(f.rows_read, f.rows_loaded, f.rows_quarantined) for f in rep.tables["support_tickets"].files])
+    # a CSV line counts the header; a Parquet line is the row number
+    norm = lambda q, shift: [(f.rsplit(".", 1)[0], line - shift, why.split(" (first seen")[0])  # noqa: E731
+                             for f, line, why in q]
+    assert norm(out["csv"][0], 1) == norm(out["parquet"][0], 0)
+    assert out["csv"][1] == out["parquet"][1]
+    assert out["csv"][2] == out["parquet"][2] == [(5, 2, 3), (1, 0, 1)]
+    reasons = [why for _, _, why in out["parquet"][0]]
+    assert any(r.startswith("created_at: cannot read") for r in reasons)
+    assert any(r.startswith("channel: not one of the allowed values") for r in reasons)
+    assert any("duplicate key ticket_id (first seen at" in r for r in reasons)

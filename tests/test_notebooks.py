@@ -263,9 +263,9 @@ def test_report_runs_every_notebook_on_a_generated_export(generated_export, tmp_
     from pledgecheck.cli import app
 
     res = CliRunner().invoke(app, ["report", "--policy", "lustmonster", "--export", str(generated_export),
-                                   "--as-of", AS_OF.isoformat(), "--out", str(tmp_path), "--salt", SALT,
-                                   "--no-validate"])
+                                   "--as-of", AS_OF.isoformat(), "--out", str(tmp_path), "--salt", SALT])
     folder = tmp_path / "lustmonster" / AS_OF.isoformat()
+    assert (folder / "data_docs" / "index.html").exists()
     doc = json.loads((folder / "results.json").read_text())
     assert res.exit_code == doc["summary"]["exit_code"] != 0, res.output  # planted critical breaches
     for name in EXPECTED:
@@ -286,6 +286,11 @@ def test_report_runs_every_notebook_on_a_generated_export(generated_export, tmp_
                                       " WHERE name IS NOT NULL").fetchall()}
     leaks = scan_path(folder, names=names)
     assert leaks["files_scanned"] >= 8 and leaks["findings"] == [], leaks["findings"][:5]
+    # ... nor in what the command printed (the scheduler's log)
+    log = tmp_path / "scheduler.log"
+    log.write_text(res.output, encoding="utf-8")
+    assert scan_path(log, names=names)["findings"] == []
+    assert SALT not in res.output
 
 
 @pytest.mark.slow

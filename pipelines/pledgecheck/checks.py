@@ -21,7 +21,7 @@ from .errors import CheckError
 from .policy import (
     AgeParams, BackupParams, CardParams, ColumnAbsentParams, ConsentParams, DeadlineParams,
     ErasureParams, IdentifierParams, IpParams, KAnonParams, OptOutParams, PasswordParams, Pledge,
-    RetentionParams, UsageParams,
+    PseudonymParams, RetentionParams, TcfParams, UsageParams,
 )
 
 CHECK_DIR = "sql/checks"
@@ -226,8 +226,12 @@ def render(pledge: Pledge, contract: Contract, as_of: date, present: set[str] | 
         tables.append("unsubscribes")
     elif isinstance(p, IpParams):
         ctx.update(column=q(p.column), anchor=t.anchors[p.from_] if p.from_ else _first_anchor(t))
-    elif isinstance(p, (ColumnAbsentParams, PasswordParams)):
-        ctx.update(column=q(p.column))
+    elif isinstance(p, (ColumnAbsentParams, PasswordParams, PseudonymParams)):
+        ctx.update(column=q(p.column), anchor=_first_anchor(t))
+    elif isinstance(p, TcfParams):
+        ctx.update(column=q(p.column), v22_from=b.bind(p.v22_from),
+                   purposes=[{"purpose": b.bind(k), "ids": f"CAST({b.bind(list(v))} AS INTEGER[])"}
+                             for k, v in sorted(p.purposes.items())])
     elif isinstance(p, IdentifierParams):
         cols = p.columns or [c.name for c in t.pii_columns]
         ctx.update(columns=[{"ident": q(c), "label": b.bind(c)} for c in cols], anchor=_first_anchor(t))

@@ -47,9 +47,59 @@ def _date(text: str) -> date:
         raise typer.BadParameter(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
-def _progress() -> Progress:
+def _progress() -> Progress | _LogProgress:
+    """A live progress bar on a terminal; under a scheduler (no terminal) plain timestamped
+    lines on stderr, at most one per 30 s per stage plus each stage's end."""
+    if not console.is_terminal:
+        return _LogProgress()
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
+class _LogProgress:
+    EVERY = 30.0
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._t0 = self._clock()
+        self.tasks: dict[int, dict] = {}
+        self._last: int | None = None
+
+    def __enter__(self) -> _LogProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for t in self.tasks.values():
+            if t["done"] and t["last_printed"] != t["done"]:
+                self._line(t)
+
+    def add_task(self, description: str, total: int | None = None) -> int:
+        tid = len(self.tasks)
+        self.tasks[tid] = {"description": description, "total": total, "done": 0, "at": self._clock(),
+                           "last_printed": 0}
+        return tid
+
+    def update(self, task: int, advance: int = 0, description: str | None = None, **_) -> None:
+        t = self.tasks[task]
+        last = self.tasks.get(self._last) if self._last is not None else None
+        if last is not None and self._last != task and last["done"] != last["last_printed"]:
+            self._line(last)  # a stage ended: say how far it got
+        self._last = task
+        t["done"] += advance
+        if description:
+            t["description"] = description
+        if self._clock() - t["at"] >= self.EVERY or (t["total"] and t["done"] == t["total"]):
+            self._line(t)
+
+    def _line(self, t: dict) -> None:
+        from datetime import datetime, timezone
+
+        of = f"/{t['total']}" if t["total"] else ""
+        print(f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} +{self._clock() - self._t0:.0f}s "
+              f"{t['done']}{of} {t['description']}", file=sys.stderr, flush=True)
+        t["at"], t["last_printed"] = self._clock(), t["done"]
 
 
 @app.command()

@@ -29,8 +29,18 @@ weak password hashes; identifiers in affiliate rows; aggregate cells under k; do
 over the monthly limit; under-age sign-ups (29 Feb birthdays included); timestamps after the
 as-of date and null optional timestamps. Names and e-mails are fake (`user12@example.test`).
 
-web_access_logs gets `events` rows, generated and written in chunks of `CHUNK_ROWS` (bounded
-memory), with the truth of its pledges accumulated chunk by chunk.
+Memory stays bounded at any size: the world is built in shards of at most `SHARD_ACCOUNTS`
+accounts (one shard for small worlds). Each shard is a world of its own customers (numbered on
+from the previous shard's, like every other id, so keys are unique across shards), with their
+orders, consents, requests, holds, erasures, backups and access-log share (`events` split in
+proportion to the accounts, generated in chunks of at most `CHUNK_ROWS` rows), drawn from
+random streams of its own (shard 0 keeps the plain stream names, so a one-shard world is the
+same as before sharding). Every table's shard is appended to the table's single file (a
+Parquet row group, CSV/JSONL/log lines) and the truth of a shard is computed over its rows
+and its own auxiliary tables, then added up (`Truth.absorb`): every check is per row or per
+subject, and subjects (accounts and anonymous visitors) never span shards. The registers that
+are not about accounts (breaches, vulnerability reports, affiliate exports) get a share per
+shard with ids numbered on; the shared aggregates, a fixed-size register, come from shard 0.
 
 ## Generator notes
 Decisions on points docs/CHECKS.md leaves open (the expected counts follow them):
@@ -61,12 +71,16 @@ Decisions on points docs/CHECKS.md leaves open (the expected counts follow them)
 """
 from __future__ import annotations
 
+import ctypes
+import gc
+import hashlib
 import ipaddress
 import json
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -74,22 +88,25 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__
+from . import __version__, tcf
 from .contract import Contract, load_contract
 from .duration import Duration
 from .policy import (
     AgeParams, BackupParams, ColumnAbsentParams, ConsentParams, DeadlineParams, ErasureParams, IdentifierParams,
-    IpParams, KAnonParams, OptOutParams, Pledge, Policy, RetentionParams, UsageParams,
+    IpParams, KAnonParams, OptOutParams, Pledge, Policy, PseudonymParams, RetentionParams, TcfParams, UsageParams,
 )
 from .truth import (
     DAY, EXEMPT, IP4_FULL, IP4_TRUNC, IP6_FULL, IP6_TRUNC, OK, US, VIOLATION, Context, Truth, add_to_dates,
-    add_to_instants, card_brand, consent_covered, day_of, deadline_due, ip_class, luhn_ok, opted_out, outcomes,
+    add_to_instants, card_brand, consent_covered, day_of, deadline_due, ip_class, opted_out, outcomes,
 )
 
 GENERATOR = f"pledgecheck {__version__}"
 FORMATS = ("parquet", "csv", "jsonl")
 EXTENSIONS = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl", "combined": "log"}
 CHUNK_ROWS = 1_000_000
+# Accounts per shard: every table but the access log is built in memory one shard at a time.
+SHARD_ACCOUNTS = 50_000
+MIN_SHARD_ACCOUNTS = 20
 # Tables whose timestamps are written with explicit offsets (+02:00, -05:00, Z...), same instant.
 OFFSET_TABLES = ("consent_events", "support_tickets", "downloads", "breach_incidents")
 # Tables kept on erasure (proof of compliance) unless an erasure pledge lists them.
@@ -124,7 +141,7 @@ DEFAULT_SPAN = {"orders": 5 * 365, "payments": 5 * 365, "security_events": 2 * 3
                 "data_subject_requests": 3 * 365, "support_tickets": 4 * 365, "chat_messages": 365,
                 "audio_recordings": 180, "downloads": 540, "affiliate_exports": 365, "shared_aggregates": 365,
                 "breach_incidents": 3 * 365, "minor_reports": 2 * 365, "vulnerability_reports": 2 * 365,
-                "web_access_logs": 120, "accounts": 7 * 365}
+                "web_access_logs": 120, "accounts": 7 * 365, "marketing_statistics": 365}
 # Usual processing time (days) of deadline-like columns when no pledge sets one.
 DEFAULT_DEADLINES = {("data_subject_requests", "acknowledged_at"): 2, ("data_subject_requests", "completed_at"): 20,
                      ("breach_incidents", "authority_notified_at"): 2, ("breach_incidents", "subjects_notified_at"): 6,
@@ -144,8 +161,12 @@ FUTURE_SHARE = 0.002  # records dated after the as-of date (outcome unknown)
 # ================================================================ entry point
 def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int = 1000, events: int | None = None,
                    as_of: date = date(2026, 11, 1), fmt: str = "parquet", access_log_format: str = "table",
-                   progress: Callable[[str, int], None] | None = None) -> dict:
-    """Write a synthetic export for `policy` into `out_dir`; return (and write) its manifest."""
+                   progress: Callable[[str, int], None] | None = None,
+                   shard_accounts: int | None = None) -> dict:
+    """Write a synthetic export for `policy` into `out_dir`; return (and write) its manifest.
+
+    The world is built in shards of at most `shard_accounts` accounts (default SHARD_ACCOUNTS),
+    each appended to every table's file, so memory stays bounded at any size."""
     if fmt not in (*FORMATS, "mixed"):
         raise ValueError(f"format {fmt!r}: use parquet, csv, jsonl or mixed")
     if access_log_format not in ("table", "combined"):
@@ -155,24 +176,45 @@ def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int =
     events = 20 * accounts if events is None else events
     if events < 0:
         raise ValueError("events cannot be negative")
+    size = SHARD_ACCOUNTS if shard_accounts is None else shard_accounts
+    if size < MIN_SHARD_ACCOUNTS:
+        raise ValueError(f"shard_accounts must be at least {MIN_SHARD_ACCOUNTS}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     contract = load_contract()
     _remove_previous(out, contract)
 
-    world = World(policy, seed, accounts, as_of, contract)
-    tables = world.build()
-    truth = Truth(policy, as_of, tables, contract)
-    counts: dict[str, int] = {}
+    formats = {}
     for i, name in enumerate(contract.tables):
-        table_fmt = FORMATS[i % 3] if fmt == "mixed" else fmt
-        if name == "web_access_logs":
-            if access_log_format == "combined":
-                table_fmt = "combined"
-            chunks = world.access_log_chunks(events, combined=table_fmt == "combined")
-        else:
-            chunks = iter([tables[name]])
-        counts[name] = _write_table(out, name, table_fmt, chunks, truth, world, progress)
+        formats[name] = FORMATS[i % 3] if fmt == "mixed" else fmt
+        if name == "web_access_logs" and access_log_format == "combined":
+            formats[name] = "combined"
+    sinks = {name: _Sink(out / f"{name}.{EXTENSIONS[formats[name]]}", formats[name],
+                         _arrow_schema(contract.table(name), name in OFFSET_TABLES)) for name in contract.tables}
+    shards = -(-accounts // size)
+    bounds = [accounts * k // shards for k in range(shards + 1)]
+    shared = Shared(pool_for=accounts)
+    truth = Truth(policy, as_of, {}, contract)
+    counts = dict.fromkeys(contract.tables, 0)
+    try:
+        for k in range(shards):
+            lo, hi = bounds[k], bounds[k + 1]
+            world = World(policy, seed, hi - lo, as_of, contract, shard=k, offset=lo, shared=shared)
+            tables = world.build()
+            part = Truth(policy, as_of, tables, contract)  # this shard's subjects, holds, consents, erasures
+            for name in contract.tables:
+                if name == "web_access_logs":
+                    n_events = events * hi // accounts - events * lo // accounts
+                    chunks = world.access_log_chunks(n_events, combined=formats[name] == "combined")
+                else:
+                    chunks = iter([tables.pop(name)])
+                counts[name] = _write_table(sinks[name], name, chunks, part, world, progress, counts[name])
+            truth.absorb(part)
+            del world, tables, part, chunks
+            _release_memory()
+    finally:
+        for sink in sinks.values():
+            sink.close()
 
     manifest = {
         "generator": GENERATOR, "policy": policy.id, "seed": seed, "accounts": accounts, "events": events,
@@ -180,6 +222,16 @@ def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int =
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def _release_memory() -> None:
+    """Between shards: collect cycles and hand freed heap pages back to the system (glibc), so
+    that the resident size does not creep up from shard to shard."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def _remove_previous(out: Path, contract: Contract) -> None:
@@ -191,26 +243,23 @@ def _remove_previous(out: Path, contract: Contract) -> None:
 
 
 # ================================================================ writing
-def _write_table(out: Path, name: str, fmt: str, chunks: Iterator[pl.DataFrame], truth: Truth, world: World,
-                 progress: Callable[[str, int], None] | None) -> int:
-    """Stream `chunks` of one table to its file, feeding the truth with exactly what is written."""
+def _write_table(sink: _Sink, name: str, chunks: Iterator[pl.DataFrame], truth: Truth, world: World,
+                 progress: Callable[[str, int], None] | None, written: int = 0) -> int:
+    """Append `chunks` of one table (one shard's) to its file, feeding the truth with exactly
+    what is written; returns the table's rows so far (`written` before)."""
     table = world.contract.table(name)
-    sink = _Sink(out / f"{name}.{EXTENSIONS[fmt]}", fmt, _arrow_schema(table, name in OFFSET_TABLES))
     rng = world.rng(f"offsets/{name}")
-    rows = 0
-    try:
-        for chunk in chunks:
-            chunk = chunk.select(list(table.columns))
-            truth.observe(name, chunk)
-            if fmt == "combined":
-                sink.write_lines(_combined_lines(chunk, rng))
-            else:
-                sink.write(_serialise(chunk, table, fmt, rng, name in OFFSET_TABLES))
-            rows += chunk.height
-            if progress:
-                progress(name, rows)
-    finally:
-        sink.close()
+    rows = written
+    for chunk in chunks:
+        chunk = chunk.select(list(table.columns))
+        truth.observe(name, chunk)
+        if sink.fmt == "combined":
+            sink.write_lines(_combined_lines(chunk, rng))
+        else:
+            sink.write(_serialise(chunk, table, sink.fmt, rng, name in OFFSET_TABLES))
+        rows += chunk.height
+        if progress:
+            progress(name, rows)
     return rows
 
 
@@ -384,7 +433,9 @@ def _choice(rng: np.random.Generator, options, n: int, p=None) -> np.ndarray:
 
 
 def _ids(prefix: str, n: int, start: int = 1) -> np.ndarray:
-    return np.array([f"{prefix}{i:07d}" for i in range(start, start + n)], dtype=object)
+    """prefix + the numbers start.. on at least 7 digits (object array of str)."""
+    number = pl.int_range(start, start + n, dtype=pl.Int64).cast(pl.Utf8).str.zfill(7)
+    return pl.select((pl.lit(prefix) + number).alias("id"))["id"].to_numpy().astype(object)
 
 
 def _series(name: str, values, dtype=None) -> pl.Series:
@@ -419,10 +470,21 @@ def _masked_where(mask: np.ndarray, values: np.ndarray, other) -> np.ndarray:
 
 def make_card(rng: np.random.Generator, prefix: str, length: int, valid: bool = True) -> str:
     body = prefix + "".join(str(d) for d in rng.integers(0, 10, length - len(prefix) - 1))
-    check = next(c for c in "0123456789" if luhn_ok(body + c))
+    check = str(_luhn_check_digit(body))
     if not valid:
         check = str((int(check) + 1 + int(rng.integers(0, 8))) % 10)
     return body + check
+
+
+def _luhn_check_digit(body: str) -> int:
+    """The digit that makes body + digit pass the Luhn checksum."""
+    total = 0
+    for i, ch in enumerate(reversed(body)):  # the check digit takes position 0: odd positions double
+        v = ord(ch) - 48
+        if i % 2 == 0:
+            v = v * 2 - 9 if v >= 5 else v * 2
+        total += v
+    return (10 - total % 10) % 10
 
 
 CARD_KINDS = (  # brand prefix, length: every brand the check knows, Mastercard 2-series twice
@@ -523,18 +585,43 @@ class ErasurePlan:
     failed: np.ndarray | None = None         # accounts with only failed/partial erasure attempts
 
 
-class World:
-    """Builds every table of the export in memory (web access logs excepted: streamed)."""
+@dataclass
+class Shared:
+    """What the shards of one world share: the next number of every id prefix, the rows
+    already written per affiliate export, and the address pool (drawn once)."""
+    next_id: dict[str, int] = field(default_factory=dict)
+    export_rows: dict[str, int] = field(default_factory=dict)
+    ip_pool: tuple[np.ndarray, np.ndarray] | None = None
+    pool_for: int = 0  # accounts of the whole world (sizes the address pool)
 
-    def __init__(self, policy: Policy, seed: int, accounts: int, as_of: date, contract: Contract):
+
+class World:
+    """One shard of the export: `accounts` customers numbered from `offset` + 1, every table
+    about them built in memory (web access logs excepted: streamed). A single-shard world
+    (shard 0, offset 0) is the whole export; shard k > 0 draws from its own random streams."""
+
+    def __init__(self, policy: Policy, seed: int, accounts: int, as_of: date, contract: Contract,
+                 shard: int = 0, offset: int = 0, shared: Shared | None = None):
         self.policy, self.seed, self.n, self.as_of, self.contract = policy, seed, accounts, as_of, contract
+        self.shard, self.offset = shard, offset
+        self.shared = shared or Shared(pool_for=accounts)
         self.ctx = Context(policy, as_of, {}, contract)
         self.hints = Hints(policy, self.ctx)
         self.A = self.ctx.A
         self.A_us = self.ctx.A_us
 
+    def stream(self, name: str) -> str:
+        """Name of a random stream in this shard (shard 0 keeps the plain name)."""
+        return name if self.shard == 0 else f"{name}@shard{self.shard}"
+
     def rng(self, name: str) -> np.random.Generator:
-        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
+        return np.random.default_rng([self.seed, zlib.crc32(self.stream(name).encode())])
+
+    def new_ids(self, prefix: str, n: int) -> np.ndarray:
+        """The next n ids of a prefix, numbered on from the previous shards (unique in the world)."""
+        start = self.shared.next_id.get(prefix, 1)
+        self.shared.next_id[prefix] = start + n
+        return _ids(prefix, n, start)
 
     # ------------------------------------------------------------ time
     def tod(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -585,6 +672,7 @@ class World:
         t["tracker_events"] = self.tracker_events()
         t["marketing_sends"] = self.marketing_sends(t["unsubscribes"])
         t["email_events"] = self.email_events(t["marketing_sends"])
+        t["marketing_statistics"] = self.marketing_statistics(t["marketing_sends"])
         t["orders"] = self.orders()
         t["payments"] = self.payments(t["orders"])
         t["security_events"] = self.security_events()
@@ -594,7 +682,9 @@ class World:
         t["audio_recordings"] = self.audio_recordings()
         t["downloads"] = self.downloads()
         t["affiliate_exports"] = self.affiliate_exports()
-        t["shared_aggregates"] = self.shared_aggregates()
+        t["shared_aggregates"] = self.shared_aggregates()  # one register for the world: in shard 0
+        if self.shard:
+            t["shared_aggregates"] = t["shared_aggregates"].clear()
         t["breach_incidents"] = self.breach_incidents()
         t["minor_reports"] = self.minor_reports()
         t["vulnerability_reports"] = self.vulnerability_reports()
@@ -644,7 +734,7 @@ class World:
                            np.datetime64("NaT")).astype(US)
         deleted = np.where(deleted >= self.A_us, np.datetime64("NaT"), deleted).astype(US)
         self.deleted = deleted
-        self.ids = _ids("acc", n)
+        self.ids = self.new_ids("acc", n)
         self.names = np.array([f"{FIRST_NAMES[i % len(FIRST_NAMES)]} {LAST_NAMES[(i * 7) % len(LAST_NAMES)]}"
                                for i in rng.integers(0, 10_000, n)], dtype=object)
         country = np.array([COUNTRIES[j][int(k) % len(COUNTRIES[j])]
@@ -655,7 +745,7 @@ class World:
         self.home_ip = rng.integers(0, len(self.ip_pool), n)
         fraud = _masked_where(rng.random(n) < 0.5, rng.random(n) < 0.015, None)
         return _frame({
-            "account_id": self.ids, "email": np.array([f"user{i + 1}@example.test" for i in range(n)], dtype=object),
+            "account_id": self.ids, "email": np.array([f"user{self.offset + i + 1}@example.test" for i in range(n)], dtype=object),
             "name": self.names, "date_of_birth": dob, "country": country, "jurisdiction": self.jur,
             "created_at": created, "last_login_at": login, "last_activity_at": activity, "deleted_at": deleted,
             "password_hash": hashes, "fraud_flag": fraud, "_i": np.arange(n),
@@ -682,13 +772,15 @@ class World:
     @property
     def ip_pool(self) -> np.ndarray:
         if not hasattr(self, "_ip_pool"):
-            self._ip_pool, self._ip_trunc = self.make_ip_pool()
+            if self.shared.ip_pool is None:
+                self.shared.ip_pool = self.make_ip_pool()
+            self._ip_pool, self._ip_trunc = self.shared.ip_pool
         return self._ip_pool
 
     def make_ip_pool(self) -> tuple[np.ndarray, np.ndarray]:
         """Full addresses (documentation, private and other ranges) and their truncated forms."""
         rng = self.rng("ips")
-        size = int(min(max(2_000, 3 * self.n), 300_000))
+        size = int(min(max(2_000, 3 * self.shared.pool_for), 300_000))
         pool, trunc = [], []
         doc4 = ("192.0.2", "198.51.100", "203.0.113")
         for _ in range(size):
@@ -802,7 +894,8 @@ class World:
         """Index of each account id in this world (-1 for visitors and nulls)."""
         nums = ids.cast(pl.Utf8).str.strip_prefix("acc").cast(pl.Int64, strict=False)
         ok = ids.cast(pl.Utf8).str.starts_with("acc").fill_null(False)
-        return np.where(ok.to_numpy(), nums.fill_null(0).to_numpy() - 1, -1)
+        idx = nums.fill_null(0).to_numpy() - 1 - self.offset
+        return np.where(ok.to_numpy() & (idx >= 0) & (idx < self.n), idx, -1)
 
     def erasure_log(self, requests: pl.DataFrame) -> pl.DataFrame:
         """One row per table processed for each erasure; a few partial/failed attempts."""
@@ -825,7 +918,7 @@ class World:
         n = len(rows)
         acc = np.array([r[0] for r in rows], dtype=object)
         return _frame({
-            "erasure_id": _ids("era", n), "request_id": np.array([req.get(a) for a in acc], dtype=object),
+            "erasure_id": self.new_ids("era", n), "request_id": np.array([req.get(a) for a in acc], dtype=object),
             "account_id": acc, "erased_at": np.array([r[1] for r in rows], dtype=US) if n else _nat(0),
             "status": np.array([r[2] for r in rows], dtype=object),
         }, self.contract.table("erasure_log"))
@@ -860,7 +953,7 @@ class World:
             rng = self.rng("visitors")
             n = max(10, self.n // 2)
             first = self.recent(rng, n, self.hints.span("tracker_events", "fired"))
-            self._visitors = (_ids("vis", n), first, _choice(rng, JURISDICTIONS, n, JURISDICTION_P))
+            self._visitors = (self.new_ids("vis", n), first, _choice(rng, JURISDICTIONS, n, JURISDICTION_P))
         return self._visitors
 
     def consent_events(self) -> pl.DataFrame:
@@ -914,17 +1007,68 @@ class World:
             rows += [(s, purpose, "granted", x, "email_link", j) for s, x, j in zip(subj[renew], t[renew], jur[renew])]
         return rows
 
-    def consent_frame(self, rng: np.random.Generator, rows: list[tuple], start: int = 1) -> pl.DataFrame:
+    def consent_frame(self, rng: np.random.Generator, rows: list[tuple]) -> pl.DataFrame:
         n = len(rows)
-        alphabet = list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-        tcf = np.array(["CP" + "".join(rng.choice(alphabet, 24)) if r[4] == "banner" and rng.random() < 0.5 else None
-                        for r in rows], dtype=object)
+        has = np.array([r[4] == "banner" for r in rows], dtype=bool) & (rng.random(n) < 0.5)
         col = lambda k: np.array([r[k] for r in rows], dtype=object)  # noqa: E731
+        ts = np.array([r[3] for r in rows], dtype=US).astype("datetime64[s]").astype(US) if n else _nat(0)
         return _frame({
-            "consent_id": _ids("con", n, start), "subject_id": col(0), "purpose": col(1), "action": col(2),
-            "ts": np.array([r[3] for r in rows], dtype=US).astype("datetime64[s]").astype(US) if n else _nat(0),
-            "source": col(4), "jurisdiction": col(5), "tcf_string": tcf,
+            "consent_id": self.new_ids("con", n), "subject_id": col(0), "purpose": col(1), "action": col(2),
+            "ts": ts, "source": col(4), "jurisdiction": col(5), "tcf_string": self.tc_strings(rng, rows, ts, has),
         }, self.contract.table("consent_events"))
+
+    def tc_strings(self, rng: np.random.Generator, rows: list[tuple], ts: np.ndarray, has: np.ndarray) -> np.ndarray:
+        """TCF v2 strings for banner records: the day of the record (TCF times are kept to the
+        day), consent bits for the record's purposes as the policy's tcf_strings pledges map
+        them, policy version 4 since the v2.2 switch; about 3% (at least two) carry one defect
+        the tcf_strings check must find (truncated, bad characters, a v1 string, LI for a
+        consent-only purpose, an outdated policy version, the wrong purpose bits, dates after
+        the record or out of order)."""
+        out = np.full(len(rows), None, dtype=object)
+        idx = np.flatnonzero(has)
+        if not len(idx):
+            return out
+        params = [p.params for p in self.policy.pledges if isinstance(p.params, TcfParams)] or [TcfParams()]
+        mapping: dict[str, set[int]] = {}
+        for prm in params:
+            for k, v in prm.purposes.items():
+                mapping.setdefault(k, set()).update(v)
+        v22 = min(prm.v22_from for prm in params)
+        defect = rng.random(len(idx)) < 0.03
+        defect[: min(2, len(idx))] = True
+        kinds = rng.integers(0, 9, len(idx))
+        days = ts[idx].astype("datetime64[D]").astype(object)
+        for j, i in enumerate(idx):
+            purpose, action, day = rows[i][1], rows[i][2], days[j]
+            ids = mapping.get(purpose, set())
+            consent, li = ({1} | ids) if action == "granted" else {1}, (2, 7, 10)
+            pv, created, updated = (4 if day >= v22 else 2), day, day
+            k = int(kinds[j]) if defect[j] else -1
+            if k == 5 and day < v22:
+                k = 4  # an outdated version is only a defect after the switch
+            if k == 6 and not ids:
+                k = 4  # no purpose bit to get wrong for an unmapped purpose
+            if k == 4:
+                li, pv = (2, 3), 4
+            elif k == 5:
+                pv = 2
+            elif k == 6:
+                consent = {1} if action == "granted" else {1} | ids
+            elif k == 7:
+                created, updated = day, day + timedelta(days=2)
+            elif k == 8:
+                created, updated = day + timedelta(days=1), day
+            s = _tc(created, updated, tuple(sorted(consent)), li, pv)
+            if k == 0:
+                s = s[: len(s) // 2]
+            elif k == 1:
+                s = s[:10] + "*" + s[11:]
+            elif k == 2:
+                s = "BOEFEAyOEFEAyAHABDENAI4AAAB9vABAASA"  # a TCF v1 string
+            elif k == 3:
+                s = s[: len(s) - 12]
+            out[i] = s
+        return out
 
     def unsubscribes(self) -> pl.DataFrame:
         rng = self.rng("unsubscribes")
@@ -934,7 +1078,7 @@ class World:
         ts = self.recent(rng, len(who), self.hints.span("unsubscribes"), floor=floor)
         ts = np.minimum(ts, self.A_us - np.timedelta64(1, "s"))
         return _frame({
-            "unsubscribe_id": _ids("uns", len(who)), "account_id": self.ids[who], "ts": ts,
+            "unsubscribe_id": self.new_ids("uns", len(who)), "account_id": self.ids[who], "ts": ts,
             "channel": _choice(rng, ("email", "sms", "all"), len(who), (60, 15, 25)),
             "source": _choice(rng, ("link", "account_settings", "support", "reply"), len(who), (60, 25, 10, 5)),
             "_i": who,
@@ -952,7 +1096,7 @@ class World:
         jur = self.jur[uns["_i"].to_numpy()]
         rows = [(a, "marketing_email", "granted", x, "account_settings", j)
                 for a, x, j in zip(acc[back], t[back], jur[back])]
-        return self.consent_frame(rng, rows, start=10_000_000)
+        return self.consent_frame(rng, rows)
 
     def keep_mostly_compliant(self, rng: np.random.Generator, bad: np.ndarray) -> np.ndarray:
         """Keep every compliant candidate and about OK_SHARE violating ones."""
@@ -972,8 +1116,9 @@ class World:
             for purpose in NEEDS_CONSENT:
                 m = own_purpose == purpose
                 if m.any():
-                    ok = consent_covered(ctx, subjects, t, purpose, self.hints.consent_validity(purpose))
-                    bad |= m & ~ok & (t < self.A_us)
+                    rows = m & (t < self.A_us)
+                    ok = consent_covered(ctx, subjects, t, purpose, self.hints.consent_validity(purpose), rows=rows)
+                    bad |= rows & ~ok
         return bad
 
     def tracker_events(self) -> pl.DataFrame:
@@ -990,7 +1135,7 @@ class World:
         names = sorted(set(TRACKERS) | set(self.hints.where_values("tracker_events", "tracker")))
         tracker = _choice(rng, names, n)
         purposes = np.array([TRACKERS.get(x, "analytics") for x in tracker], dtype=object)
-        df = _frame({"event_id": _ids("trk", n), "ts": self.recent(rng, n, self.hints.span("tracker_events", "fired"),
+        df = _frame({"event_id": self.new_ids("trk", n), "ts": self.recent(rng, n, self.hints.span("tracker_events", "fired"),
                                                                  floor=floor, bias=0.9, future=FUTURE_SHARE),
                      "subject_id": subj, "tracker": tracker, "purpose": purposes, "jurisdiction": jur,
                      "_owner": np.where(visitor, -1, own)}, self.contract.table("tracker_events"))
@@ -1013,7 +1158,7 @@ class World:
                            | set(self.hints.where_values("marketing_sends", "campaign")))
         sensitive = _masked_where(rng.random(n) < 0.7, rng.random(n) < 0.04, None)
         span = max(self.hints.span("marketing_sends", "sent"), self.hints.span("email_events"))  # events follow sends
-        df = _frame({"send_id": _ids("snd", n), "account_id": self.ids[own],
+        df = _frame({"send_id": self.new_ids("snd", n), "account_id": self.ids[own],
                      "sent_at": self.recent(rng, n, span, floor=self.created[own],
                                             future=FUTURE_SHARE),
                      "channel": channel, "campaign": _choice(rng, campaigns, n), "uses_sensitive_data": sensitive,
@@ -1024,9 +1169,9 @@ class World:
         t = df["sent_at"].to_numpy().astype(US)
         bad |= opted_out(self.consent_ctx, df["account_id"], df["channel"], t, self.hints.graces()[0]) & (t < self.A_us)
         df = df.filter(pl.Series(self.keep_mostly_compliant(rng, bad)))
-        return pl.concat([df, self.optout_edges(rng, uns, n + 1)], how="diagonal")
+        return pl.concat([df, self.optout_edges(rng, uns)], how="diagonal")
 
-    def optout_edges(self, rng: np.random.Generator, uns: pl.DataFrame, start: int) -> pl.DataFrame:
+    def optout_edges(self, rng: np.random.Generator, uns: pl.DataFrame) -> pl.DataFrame:
         """For each grace of the policy: a send exactly at u + grace and one a second later."""
         rows = []
         for k, grace in enumerate(self.hints.graces()):
@@ -1043,7 +1188,7 @@ class World:
                         rows.append((r["account_id"], t, channel, r["_i"]))
         n = len(rows)
         own = np.array([r[3] for r in rows], dtype=np.int64)
-        return _frame({"send_id": _ids("snd", n, start), "account_id": np.array([r[0] for r in rows], dtype=object),
+        return _frame({"send_id": self.new_ids("snd", n), "account_id": np.array([r[0] for r in rows], dtype=object),
                        "sent_at": np.array([r[1] for r in rows], dtype=US) if n else _nat(0),
                        "channel": np.array([r[2] for r in rows], dtype=object),
                        "campaign": np.full(n, "weekly-newsletter", dtype=object),
@@ -1062,7 +1207,7 @@ class World:
             parts.append(pick.select("send_id", "account_id")
                          .with_columns(_series("ts", ts), pl.lit(kind).alias("event_type")))
         df = pl.concat(parts)
-        return _frame({"event_id": _ids("eev", df.height), **{c: df[c].to_numpy() if c == "ts" else df[c].to_list()
+        return _frame({"event_id": self.new_ids("eev", df.height), **{c: df[c].to_numpy() if c == "ts" else df[c].to_list()
                                                                for c in df.columns}},
                       self.contract.table("email_events"))
 
@@ -1088,7 +1233,7 @@ class World:
         dispute = _masked_where(rng.random(n) < 0.7, (rng.random(n) < 0.02) | (status == "chargeback"), None)
         fraud = _masked_where(rng.random(n) < 0.6, rng.random(n) < 0.01, None)
         return _frame({
-            "order_id": _ids("ord", n), "account_id": self.ids[own], "ordered_at": ordered,
+            "order_id": self.new_ids("ord", n), "account_id": self.ids[own], "ordered_at": ordered,
             "amount": np.round(rng.lognormal(3.3, 0.7, n), 2),
             "currency": np.array([CURRENCY[j] for j in self.jur[own]], dtype=object), "status": status,
             "shipping_name": _masked_where(physical, self.names[own], None), "shipping_address": address,
@@ -1123,7 +1268,7 @@ class World:
         expiry = np.array([f"{int(m):02d}/{int(y)}" for m, y in zip(rng.integers(1, 13, n), rng.integers(26, 32, n))],
                           dtype=object)
         return _frame({
-            "payment_id": _ids("pay", n), "order_id": paid["order_id"].to_numpy(),
+            "payment_id": self.new_ids("pay", n), "order_id": paid["order_id"].to_numpy(),
             "account_id": paid["account_id"].to_numpy(),
             "paid_at": self.after(rng, paid["ordered_at"].to_numpy().astype(US), 5, 900),
             "method": method, "card_brand": _masked_where(card, brand, None),
@@ -1164,7 +1309,7 @@ class World:
         ts = np.where(future, self.A_us + np.timedelta64(2, "D") + self.tod(rng, count), ts)
         ts = ts.astype("datetime64[s]").astype(US)
         titles = np.array([f"title_{int(x):05d}" for x in rng.zipf(1.6, count) % 20_000], dtype=object)
-        return _frame({"download_id": _ids("dl", count), "account_id": self.ids[acc], "downloaded_at": ts,
+        return _frame({"download_id": self.new_ids("dl", count), "account_id": self.ids[acc], "downloaded_at": ts,
                        "title_id": titles}, self.contract.table("downloads"))
 
     # ------------------------------------------------------------ activity
@@ -1175,7 +1320,7 @@ class World:
         anon = rng.random(n) < 0.08
         types = sorted({"login_success", "login_failed", "password_reset", "velocity_trigger", "device_fingerprint",
                         "chargeback_alert"} | set(self.hints.where_values("security_events", "event_type")))
-        df = _frame({"event_id": _ids("sec", n), "ts": self.recent(rng, n, self.hints.span("security_events"),
+        df = _frame({"event_id": self.new_ids("sec", n), "ts": self.recent(rng, n, self.hints.span("security_events"),
                                                                   floor=self.created[own], future=FUTURE_SHARE),
                      "account_id": _masked_where(~anon, self.ids[own], None), "event_type": _choice(rng, types, n),
                      "risk_class": _choice(rng, ("low", "medium", "high", "confirmed_abuse"), n, (70, 20, 8, 2)),
@@ -1200,12 +1345,14 @@ class World:
         body = _choice(rng, TICKET_BODIES, n)
         body[rng.random(n) < 0.05] = None
         self.plant_texts(rng, body, cards=max(3, n // 200), decoys=max(6, n // 100))
+        tickets = self.new_ids("tkt", n)
+        first = int(tickets[0][3:]) - 1 if n else 0  # guests numbered like their tickets (0 in a single world)
         categories = sorted({"login", "billing", "privacy", "streaming", "downloads", "other"}
                             | set(self.hints.where_values("support_tickets", "category")))
         return _frame({
-            "ticket_id": _ids("tkt", n), "account_id": _masked_where(~guest, self.ids[own], None),
-            "email": np.where(guest, np.array([f"guest{i}@example.test" for i in range(n)], dtype=object),
-                              np.array([f"user{i + 1}@example.test" for i in own], dtype=object)),
+            "ticket_id": tickets, "account_id": _masked_where(~guest, self.ids[own], None),
+            "email": np.where(guest, np.array([f"guest{first + i}@example.test" for i in range(n)], dtype=object),
+                              np.array([f"user{self.offset + i + 1}@example.test" for i in own], dtype=object)),
             "created_at": created, "last_message_at": last, "closed_at": closed,
             "channel": _choice(rng, ("email", "chat", "form", "phone"), n, (45, 30, 20, 5)),
             "category": _choice(rng, categories, n),
@@ -1218,7 +1365,7 @@ class World:
         n = int(10 * self.n)
         own = self.owners(rng, n, power=1.3)
         return _frame({
-            "message_id": _ids("msg", n), "account_id": self.ids[own],
+            "message_id": self.new_ids("msg", n), "account_id": self.ids[own],
             "counterpart_id": np.array([f"model_{int(k):04d}" for k in rng.zipf(1.5, n) % 500], dtype=object),
             "sent_at": self.recent(rng, n, self.hints.span("chat_messages"), floor=self.created[own], bias=1.2),
             "channel": _choice(rng, ("private_chat", "public_chat", "message"), n, (40, 45, 15)),
@@ -1229,7 +1376,7 @@ class World:
         rng = self.rng("audio_recordings")
         n = max(5, self.n // 2)
         own = self.owners(rng, n, power=1.3)
-        ids = _ids("rec", n)
+        ids = self.new_ids("rec", n)
         return _frame({
             "recording_id": ids, "account_id": self.ids[own],
             "recorded_at": self.recent(rng, n, self.hints.span("audio_recordings"), floor=self.created[own]),
@@ -1380,7 +1527,7 @@ class World:
         received = received.astype("datetime64[s]").astype(US)
         verified = np.where(rng.random(n) < 0.9, self.after(rng, received, 600, 5 * 86_400), np.datetime64("NaT"))
         verified = np.where(verified >= self.A_us, np.datetime64("NaT"), verified).astype(US)
-        df = _frame({"request_id": _ids("dsr", n), "account_id": _masked_where(~anon, self.ids[own], None),
+        df = _frame({"request_id": self.new_ids("dsr", n), "account_id": _masked_where(~anon, self.ids[own], None),
                      "request_type": rtype, "jurisdiction": jur, "received_at": received,
                      "identity_verified_at": verified},
                     self.contract.table("data_subject_requests"))
@@ -1407,7 +1554,7 @@ class World:
         edges = self.edge_dates()
         k = min(len(edges), n // 3)
         t[:k] = rng.choice(edges, k, replace=False).astype(US) + self.tod(rng, k)
-        df = _frame({self.contract.table(table).key[0]: _ids(id_prefix, n), start: t,
+        df = _frame({self.contract.table(table).key[0]: self.new_ids(id_prefix, n), start: t,
                      **{c: v(rng, n) for c, v in columns.items()}}, self.contract.table(table))
         for end in [c for c in self.contract.table(table).columns if c.endswith("_at") and c != start]:
             df = self.place_ends(rng, table, df, end)
@@ -1440,6 +1587,27 @@ class World:
         })
 
     # ------------------------------------------------------------ sharing
+    def marketing_statistics(self, sends: pl.DataFrame) -> pl.DataFrame:
+        """One row per recipient and campaign, keyed by a hashed e-mail; about 3% (at least
+        two) keep the raw address, and a few keys are blank."""
+        rng = self.rng("marketing_statistics")
+        g = sends.group_by(["account_id", "campaign"], maintain_order=True).agg(pl.col("sent_at").max().alias("last"),
+                                                                                 pl.col("jurisdiction").first())
+        n = g.height
+        emails = [f"user{int(a[3:])}@example.test" for a in g["account_id"].to_list()]
+        keys = np.array([pseudonym(e) for e in emails], dtype=object)
+        raw = rng.random(n) < 0.03
+        raw[: min(2, n)] = True
+        keys[raw] = np.array(emails, dtype=object)[raw]
+        keys[~raw & (rng.random(n) < 0.01)] = " "
+        last = g["last"].to_numpy().astype(US)
+        computed = np.minimum(last + np.timedelta64(2, "D"), self.A_us - np.timedelta64(1, "h"))
+        return _frame({"stat_id": self.new_ids("mst", n),
+                       "campaign": g["campaign"].fill_null("untitled").to_numpy().astype(object),
+                       "email_key": keys, "opens": rng.poisson(2, n), "clicks": rng.poisson(0.4, n),
+                       "computed_at": computed, "jurisdiction": g["jurisdiction"].to_numpy().astype(object)},
+                      self.contract.table("marketing_statistics"))
+
     def affiliate_exports(self) -> pl.DataFrame:
         """Weekly exports per webmaster; a few rows carry an identifier; blanks do not count."""
         rng = self.rng("affiliate_exports")
@@ -1452,13 +1620,16 @@ class World:
         sizes = rng.poisson(per, len(exports)) + 1
         n = int(sizes.sum())
         export = np.repeat(np.arange(len(exports)), sizes)
-        row_no = np.concatenate([np.arange(1, s + 1) for s in sizes])
+        done = self.shared.export_rows  # rows of the same export written by earlier shards
+        row_no = np.concatenate([np.arange(1, s + 1) + done.get(e[0], 0) for e, s in zip(exports, sizes)])
+        for e, s in zip(exports, sizes):
+            done[e[0]] = done.get(e[0], 0) + int(s)
         acc = rng.integers(0, self.n, n)
         ident = {c: np.full(n, None, dtype=object) for c in ("email", "name", "address", "ip", "payment_details")}
         leak = rng.random(n) < 0.03
         leak[: min(2, n)] = True
         which = rng.integers(0, 5, n)
-        ident["email"][leak & (which == 0)] = [f"user{i + 1}@example.test" for i in acc[leak & (which == 0)]]
+        ident["email"][leak & (which == 0)] = [f"user{self.offset + i + 1}@example.test" for i in acc[leak & (which == 0)]]
         ident["name"][leak & (which == 1)] = self.names[acc[leak & (which == 1)]]
         ident["address"][leak & (which == 2)] = "12 Example Street, Testville"
         ident["ip"][leak & (which == 3)] = self.ip_pool[self.home_ip[acc[leak & (which == 3)]]]
@@ -1600,6 +1771,24 @@ class World:
     def spoil_k(self, rng, p: Pledge, df: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
         return df.with_columns(df[p.params.count_column].clone().scatter(rows, [1] * len(rows)))
 
+    def fix_tc(self, rng, p: Pledge, df: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+        """Excess defective strings are dropped from their records (the record stays)."""
+        col = p.params.column
+        return df.with_columns(pl.when(rows).then(None).otherwise(pl.col(col)).alias(col))
+
+    def spoil_tc(self, rng, p: Pledge, df: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
+        col = df[p.params.column].cast(pl.Utf8)
+        return df.with_columns(col.clone().scatter(rows, [v[: len(v) // 2] for v in col.gather(rows).to_list()]))
+
+    def fix_pseudonym(self, rng, p: Pledge, df: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+        col = p.params.column
+        return df.with_columns(pl.when(rows).then(pl.col(col).map_elements(pseudonym, return_dtype=pl.Utf8))
+                               .otherwise(pl.col(col)).alias(col))
+
+    def spoil_pseudonym(self, rng, p: Pledge, df: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
+        col = df[p.params.column].cast(pl.Utf8)
+        return df.with_columns(col.clone().scatter(rows, [f"user{self.offset + int(r) + 1}@example.test" for r in rows]))
+
     def thin_usage(self, rng: np.random.Generator, p: Pledge, name: str, df: pl.DataFrame) -> pl.DataFrame:
         """Drop the rows beyond the limit in all but a few subject-periods over it."""
         at = self.ctx.first_anchor(name, df)
@@ -1659,7 +1848,7 @@ class World:
             rows.append((self.ids[i], "orders", A - 500 * day, A - 200 * day))
         n = len(rows)
         return _frame({
-            "hold_id": _ids("hold", n), "account_id": np.array([r[0] for r in rows], dtype=object),
+            "hold_id": self.new_ids("hold", n), "account_id": np.array([r[0] for r in rows], dtype=object),
             "scope_table": np.array([r[1] for r in rows], dtype=object),
             "reason": _choice(rng, ("litigation", "fraud", "tax", "dispute", "regulator"), n),
             "starts_at": np.array([r[2] for r in rows], dtype=US) if n else _nat(0),
@@ -1726,7 +1915,7 @@ class World:
         return hours, cum / cum[-1]
 
     def access_log_chunk(self, c: int, lo: int, hi: int, total: int, clock, combined: bool) -> pl.DataFrame:
-        rng = np.random.default_rng([self.seed, zlib.crc32(b"web_access_logs"), c])
+        rng = np.random.default_rng([self.seed, zlib.crc32(self.stream("web_access_logs").encode()), c])
         n = hi - lo
         hours, cum = clock
         pos = (lo + np.sort(rng.random(n)) * n) / total if n else np.zeros(0)
@@ -1812,9 +2001,21 @@ class World:
 
 
 FIXES = {IpParams: World.fix_ip, ColumnAbsentParams: World.fix_empty, IdentifierParams: World.fix_identifiers,
-         KAnonParams: World.fix_k}
+         KAnonParams: World.fix_k, TcfParams: World.fix_tc, PseudonymParams: World.fix_pseudonym}
 SPOILERS = {IpParams: World.spoil_ip, ColumnAbsentParams: World.spoil_empty, IdentifierParams: World.spoil_identifiers,
-            KAnonParams: World.spoil_k}
+            KAnonParams: World.spoil_k, TcfParams: World.spoil_tc, PseudonymParams: World.spoil_pseudonym}
+
+
+@lru_cache(maxsize=4096)
+def _tc(created: date, updated: date, consent: tuple[int, ...], li: tuple[int, ...], policy_version: int) -> str:
+    """A TC string with day-precision times and a fixed vendor list (consent managers repeat them)."""
+    return tcf.encode(datetime.combine(created, datetime.min.time()), datetime.combine(updated, datetime.min.time()),
+                      purposes_consent=consent, purposes_li=li, vendors_consent=(1, 8, 28, 91),
+                      vendors_li=(8, 91), policy_version=policy_version)
+
+
+def pseudonym(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def truncate_ip(text: str | None) -> str | None:

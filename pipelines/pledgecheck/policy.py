@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -161,10 +162,29 @@ class BackupParams(Strict):
     rotation: Duration
 
 
+class PseudonymParams(_TableParams):
+    """A column that must hold pseudonyms: a value holding an e-mail address is a violation."""
+
+    check: Literal["pseudonymized"] = "pseudonymized"
+    column: str
+
+
+class TcfParams(_TableParams):
+    """TCF v2 consent strings that do not decode, break TCF v2.2 rules, or contradict the
+    consent record they are stored with (`purposes`: consent purpose -> TCF purpose ids)."""
+
+    check: Literal["tcf_strings"] = "tcf_strings"
+    table: str = "consent_events"
+    column: str = "tcf_string"
+    purposes: dict[str, list[Annotated[int, Field(ge=1, le=24)]]] = Field(
+        default_factory=lambda: {"advertising": [3, 4], "personalization": [5, 6], "analytics": [8, 9]})
+    v22_from: date = date(2023, 11, 20)   # strings created since then must be TCF v2.2 (policy version >= 4)
+
+
 _PARAM_MODELS = (
     RetentionParams, DeadlineParams, ConsentParams, OptOutParams, IpParams, CardParams,
     ColumnAbsentParams, PasswordParams, IdentifierParams, KAnonParams, UsageParams,
-    AgeParams, ErasureParams, BackupParams,
+    AgeParams, ErasureParams, BackupParams, TcfParams, PseudonymParams,
 )
 CheckParams = Annotated[Union[_PARAM_MODELS], Field(discriminator="check")]
 CHECK_PARAMS = {m.model_fields["check"].default: m for m in _PARAM_MODELS}
@@ -367,8 +387,16 @@ def check_params_against_contract(params: BaseModel, contract: Contract) -> list
         purposes = contract.tables["consent_events"].columns["purpose"].values or ()
         if params.purpose not in purposes:
             out.append(f"field 'params.purpose': unknown consent purpose {params.purpose!r}; known: {', '.join(purposes)}")
-    elif isinstance(params, (IpParams, ColumnAbsentParams, PasswordParams)):
+    elif isinstance(params, (IpParams, ColumnAbsentParams, PasswordParams, TcfParams, PseudonymParams)):
         column(t, params.column, "params.column")
+        if isinstance(params, TcfParams) and t is not None:
+            for name in ("purpose", "action", "ts"):
+                column(t, name, "params.table")
+            known = t.columns["purpose"].values if "purpose" in t.columns else None
+            for purpose in params.purposes:
+                if known and purpose not in known:
+                    out.append(f"field 'params.purposes': unknown consent purpose {purpose!r}; "
+                               f"known: {', '.join(known)}")
         if isinstance(params, IpParams) and params.from_:
             anchor(t, params.from_, "params.from")
     elif isinstance(params, IdentifierParams):

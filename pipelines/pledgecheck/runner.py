@@ -14,6 +14,7 @@ from datetime import date
 
 import duckdb
 
+from . import tcf
 from .calendars import load_business_days
 from .checks import macros_sql, render
 from .contract import Contract, load_contract
@@ -66,8 +67,9 @@ class PledgeResult:
 
 
 def prepare(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date) -> None:
-    """Macros and business-day calendars the checks use."""
+    """Macros, the TC-string decoder and business-day calendars the checks use."""
     con.execute(macros_sql())
+    tcf.register(con)
     cals = sorted({pl.params.calendar for pl in policy.pledges
                    if getattr(pl.params, "calendar", None)} | ({policy.policy.calendar} - {None}))
     if cals:
@@ -126,7 +128,7 @@ def evaluate(con, pledge: Pledge, policy_id: str, as_of: date, salt: str, presen
             setattr(res, name, copy.deepcopy(value))
     else:
         try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _ev AS {rendered.sql}", rendered.params)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _cev AS {COMPACT.format(sql=rendered.sql)}", rendered.params)
         except (duckdb.Error, EngineError) as e:
             res.status, res.message = "error", f"check {pledge.check} failed: {str(e).splitlines()[0][:300]}"
             return res
@@ -143,75 +145,128 @@ def evaluate(con, pledge: Pledge, policy_id: str, as_of: date, salt: str, presen
     return res
 
 
+# One pass over a check's evaluation rows leaves a compact table: the rows counted per distinct
+# (outcome, reason, segment, period, measure), and per violating subject. Every aggregate of
+# a result (counts, quantiles, histogram, offenders) is computed from it exactly, so no
+# evaluation row is ever materialized, however large the table.
+COMPACT = """
+SELECT grouping(vsub) AS g, outcome, reason, segment, period, measure, vsub, count(*) AS n, max(measure) AS worst
+FROM (SELECT outcome, reason, coalesce(CAST(segment AS VARCHAR), '?') AS segment, period,
+             CAST(measure AS DOUBLE) AS measure,
+             CASE WHEN outcome = 'violation' THEN subject_id END AS vsub
+      FROM ({sql}) ev)
+GROUP BY GROUPING SETS ((outcome, reason, segment, period, measure), (vsub))
+"""
+
+
+# The compact rows (outcome, reason, segment, period, measure, n) and the most severe violating
+# subjects, pseudonymized (pseudonym, violations, worst measure), read from `_cev`.
+COMPACT_ROWS = "SELECT outcome, reason, segment, period, measure, n FROM _cev WHERE g = 1 ORDER BY outcome, reason"
+TOP_OFFENDERS = ("SELECT 's_' || substr(sha256($salt || vsub), 1, 12) AS p, n, worst FROM _cev "
+                 "WHERE g = 0 AND vsub IS NOT NULL ORDER BY worst DESC NULLS LAST, n DESC, p LIMIT $k")
+
+
 def _aggregate(con, res: PledgeResult, salt: str) -> None:
-    counts = con.execute("SELECT outcome, reason, count(*) FROM _ev GROUP BY ALL ORDER BY ALL").fetchall()
+    aggregate_compact(res, con.execute(COMPACT_ROWS).fetchall(),
+                      con.execute(TOP_OFFENDERS, {"salt": salt, "k": OFFENDERS}).fetchall())
+
+
+def aggregate_compact(res: PledgeResult, rows: list[tuple], top: list[tuple]) -> None:
+    """Fill a result's counts, breakdowns, distribution and offenders from the compact rows
+    (engine-independent: any engine that produces the compact table gets the same numbers)."""
     res.by_reason = {}
-    for outcome, reason, n in counts:
+    tally = {"violation": 0, "exempt": 0, "unknown": 0, "open": 0, "due_soon": 0}
+    segments: dict[str, dict] = {}
+    periods: dict = {}
+    assessed: dict[str, list] = {}
+    for outcome, reason, seg, period, measure, n in rows:
         res.by_reason[reason] = res.by_reason.get(reason, 0) + n
-        if outcome == "violation":
-            res.violations += n
-        elif outcome == "exempt":
-            res.exempt += n
-        elif outcome == "unknown":
-            res.unknown += n
-        elif outcome == "open":
-            res.open += n
-        elif outcome == "due_soon":
-            res.due_soon += n
-    res.population = sum(n for o, _, n in counts if o != "unknown")
-    # per segment (e.g. request type / jurisdiction): every outcome, and the measure's
-    # median, mean and p95 over the assessed records (days to respond, days past due...)
-    res.by_segment = [
-        {"segment": seg, "population": pop, "violations": v, "ok": ok, "exempt": ex, "open": op,
-         "due_soon": ds, "unknown": un,
-         "p50": _r(p50), "mean": _r(mean), "p95": _r(p95)}
-        for seg, pop, v, ok, ex, op, ds, un, p50, mean, p95 in con.execute(
-            "SELECT coalesce(segment, '?'), count(*) FILTER (outcome <> 'unknown'), "
-            "count(*) FILTER (outcome = 'violation'), count(*) FILTER (outcome = 'ok'), "
-            "count(*) FILTER (outcome = 'exempt'), count(*) FILTER (outcome = 'open'), "
-            "count(*) FILTER (outcome = 'due_soon'), count(*) FILTER (outcome = 'unknown'), "
-            "quantile_cont(measure, 0.5) FILTER (outcome <> 'unknown'), avg(measure) FILTER (outcome <> 'unknown'), "
-            "quantile_cont(measure, 0.95) FILTER (outcome <> 'unknown') FROM _ev GROUP BY 1 ORDER BY 1").fetchall()
-    ]
-    res.by_period = [
-        {"period": p.isoformat(), "population": n, "violations": v}
-        for p, n, v in con.execute(
-            "SELECT period, count(*) FILTER (outcome <> 'unknown'), count(*) FILTER (outcome = 'violation') "
-            "FROM _ev WHERE period IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
-    ]
-    stats = con.execute(
-        "SELECT quantile_cont(measure, 0.5) FILTER (outcome = 'violation'), "
-        "quantile_cont(measure, 0.95) FILTER (outcome = 'violation'), avg(measure) FILTER (outcome = 'violation'), "
-        "max(measure) FILTER (outcome = 'violation'), quantile_cont(measure, 0.5) FILTER (outcome <> 'unknown'), "
-        "quantile_cont(measure, 0.95) FILTER (outcome <> 'unknown'), avg(measure) FILTER (outcome <> 'unknown') "
-        "FROM _ev").fetchone()
+        if outcome in tally:
+            tally[outcome] += n
+        s = segments.setdefault(seg, {"segment": seg, "population": 0, "violations": 0, "ok": 0, "exempt": 0,
+                                      "open": 0, "due_soon": 0, "unknown": 0})
+        s["unknown" if outcome == "unknown" else "population"] += n
+        key = {"violation": "violations"}.get(outcome, outcome)
+        if key in s and key != "unknown":
+            s[key] += n
+        if period is not None:
+            pp = periods.setdefault(period, [0, 0])
+            pp[0] += n if outcome != "unknown" else 0
+            pp[1] += n if outcome == "violation" else 0
+        if outcome != "unknown" and measure is not None:
+            assessed.setdefault(seg, []).append((measure, n, outcome == "violation"))
+    res.violations, res.exempt, res.unknown = tally["violation"], tally["exempt"], tally["unknown"]
+    res.open, res.due_soon = tally["open"], tally["due_soon"]
+    res.population = sum(n for o, _, _, _, _, n in rows if o != "unknown")
+    res.by_segment = []
+    for seg in sorted(segments):
+        d = segments[seg]
+        dist = _dist(assessed.get(seg, []))
+        res.by_segment.append({**d, "p50": _r(_quantile(dist, 0.5)), "mean": _r(_mean(dist)),
+                               "p95": _r(_quantile(dist, 0.95))})
+    res.by_period = [{"period": p.isoformat(), "population": n, "violations": v}
+                     for p, (n, v) in sorted(periods.items())]
+    every = [x for xs in assessed.values() for x in xs]
+    dist_all = _dist(every)
+    dist_v = _dist([x for x in every if x[2]])
+    vals = (_quantile(dist_v, 0.5), _quantile(dist_v, 0.95), _mean(dist_v), dist_v[-1][0] if dist_v else None,
+            _quantile(dist_all, 0.5), _quantile(dist_all, 0.95), _mean(dist_all))
     keys = ("violation_p50", "violation_p95", "violation_mean", "violation_max", "p50", "p95", "mean")
-    res.measure = {k: (round(float(v), 4) if v is not None else None) for k, v in zip(keys, stats)}
-    res.histogram = _histogram(con)
-    res.offenders = [
-        {"pseudonym": p, "violations": n, "worst": (round(float(m), 2) if m is not None else None)}
-        for p, n, m in con.execute(
-            "SELECT 's_' || substr(sha256($salt || subject_id), 1, 12) AS p, count(*) AS n, max(measure) AS m "
-            "FROM _ev WHERE outcome = 'violation' AND subject_id IS NOT NULL "
-            "GROUP BY 1 ORDER BY m DESC NULLS LAST, n DESC, p LIMIT $k", {"salt": salt, "k": OFFENDERS}).fetchall()
-    ]
+    res.measure = {k: (round(float(v), 4) if v is not None else None) for k, v in zip(keys, vals)}
+    res.histogram = _histogram(every)
+    res.offenders = [{"pseudonym": p, "violations": n, "worst": (round(float(m), 2) if m is not None else None)}
+                     for p, n, m in top]
+
+
+def _dist(items: list[tuple[float, int, bool]]) -> list[tuple[float, int]]:
+    """(value, count) sorted by value, counts of equal values summed."""
+    acc: dict[float, int] = {}
+    for v, n, _ in items:
+        acc[v] = acc.get(v, 0) + n
+    return sorted(acc.items())
+
+
+def _quantile(dist: list[tuple[float, int]], q: float) -> float | None:
+    """quantile_cont over a weighted distribution: linear interpolation between the values at
+    positions floor((N-1)q) and ceil((N-1)q) of the sorted rows, as DuckDB and Spark compute it."""
+    total = sum(n for _, n in dist)
+    if not total:
+        return None
+    h = (total - 1) * q
+    lo, hi = math.floor(h), math.ceil(h)
+    vlo = vhi = None
+    seen = 0
+    for v, n in dist:
+        if vlo is None and lo < seen + n:
+            vlo = v
+        if hi < seen + n:
+            vhi = v
+            break
+        seen += n
+    return vlo if lo == hi else vlo + (vhi - vlo) * (h - lo)
+
+
+def _mean(dist: list[tuple[float, int]]) -> float | None:
+    total = sum(n for _, n in dist)
+    return math.fsum(v * n for v, n in dist) / total if total else None
 
 
 def _r(x) -> float | None:
     return round(float(x), 4) if x is not None else None
 
 
-def _histogram(con) -> list[dict]:
+def _histogram(items: list[tuple[float, int, bool]]) -> list[dict]:
     """Measure distribution in <= 20 equal-width bins of a round width (for charts)."""
-    lo, hi = con.execute("SELECT min(measure), max(measure) FROM _ev WHERE outcome <> 'unknown'").fetchone()
-    if lo is None or hi is None:
+    if not items:
         return []
+    lo, hi = min(v for v, _, _ in items), max(v for v, _, _ in items)
     span = max(hi - lo, 1e-9)
     raw = span / 20
     mag = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
     width = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    rows = con.execute(
-        "SELECT floor(measure / $w) * $w AS b, count(*) FILTER (outcome = 'violation'), "
-        "count(*) FILTER (outcome <> 'violation') FROM _ev WHERE outcome <> 'unknown' AND measure IS NOT NULL "
-        "GROUP BY 1 ORDER BY 1", {"w": width}).fetchall()
-    return [{"bin_start": float(b), "bin_width": float(width), "violations": v, "others": o} for b, v, o in rows]
+    bins: dict[float, list[int]] = {}
+    for v, n, violation in items:
+        b = bins.setdefault(math.floor(v / width) * width, [0, 0])
+        b[0 if violation else 1] += n
+    return [{"bin_start": float(b), "bin_width": float(width), "violations": v, "others": o}
+            for b, (v, o) in sorted(bins.items())]

@@ -29,7 +29,7 @@ from .duration import Duration
 from .policy import (
     AgeParams, BackupParams, CardParams, ColumnAbsentParams, ConsentParams, DeadlineParams,
     ErasureParams, IdentifierParams, IpParams, KAnonParams, OptOutParams, PasswordParams, Pledge,
-    Policy, RetentionParams, UsageParams,
+    Policy, PseudonymParams, RetentionParams, TcfParams, UsageParams,
 )
 
 US = "datetime64[us]"
@@ -416,10 +416,24 @@ def deadline(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.n
     return _outcome(ctx.scope(pledge, table, df), ~ctx.known(start), np.where(done, ~on_time, overdue))
 
 
+def _only(rows: np.ndarray | None, per_row, *columns) -> np.ndarray:
+    """per_row(*columns) evaluated on the `rows` (a mask) only; False elsewhere."""
+    n = len(columns[-1])
+    if rows is None or rows.all():
+        return per_row(*columns)
+    out = np.zeros(n, dtype=bool)
+    idx = np.flatnonzero(rows)
+    if idx.size:
+        out[idx] = per_row(*(c.gather(idx) if isinstance(c, pl.Series) else c[idx] for c in columns))
+    return out
+
+
 def consent_covered(ctx: Context, subjects: pl.Series, t: np.ndarray, purpose: str,
-                    validity: Duration | None) -> np.ndarray:
+                    validity: Duration | None, rows: np.ndarray | None = None) -> np.ndarray:
     """Per event: the subject's latest consent row for `purpose` at or before `t` is a grant
-    (a withdrawal wins a tie) that has not expired."""
+    (a withdrawal wins a tie) that has not expired. With `rows`, only those are looked up."""
+    if rows is not None:
+        return _only(rows, lambda s, x: consent_covered(ctx, s, x, purpose, validity), subjects, t)
     events = pl.DataFrame({"_i": np.arange(len(t)), "_subject": subjects.cast(pl.Utf8), "_t": t.astype(US)})
     events = events.filter(pl.col("_t").is_not_null()).sort("_t")
     joined = events.join_asof(ctx.consent_state(purpose), left_on="_t", right_on="_consent_at", by="_subject",
@@ -436,13 +450,17 @@ def consent_covered(ctx: Context, subjects: pl.Series, t: np.ndarray, purpose: s
 def consent_coverage(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.ndarray:
     p: ConsentParams = pledge.params
     t = ctx.first_anchor(table, df)
-    covered = consent_covered(ctx, ctx.subject(table, df), t, p.purpose, p.validity)
-    return _outcome(ctx.scope(pledge, table, df), ~ctx.known(t), ~covered)
+    scope, known = ctx.scope(pledge, table, df), ctx.known(t)
+    covered = consent_covered(ctx, ctx.subject(table, df), t, p.purpose, p.validity, rows=scope & known)
+    return _outcome(scope, ~known, ~covered)
 
 
-def opted_out(ctx: Context, subjects: pl.Series, channels: pl.Series, t: np.ndarray, grace: Duration) -> np.ndarray:
+def opted_out(ctx: Context, subjects: pl.Series, channels: pl.Series, t: np.ndarray, grace: Duration,
+              rows: np.ndarray | None = None) -> np.ndarray:
     """Per send: an unsubscribe of its channel (or `all`) at `u` with `u + grace < t`, and no
-    marketing_email grant in (u, t]."""
+    marketing_email grant in (u, t]. With `rows`, only those are looked up."""
+    if rows is not None:
+        return _only(rows, lambda s, c, x: opted_out(ctx, s, c, x, grace), subjects, channels, t)
     late = np.zeros(len(t), dtype=bool)
     uns = ctx.unsubscribes
     if uns is None or uns.height == 0:
@@ -468,8 +486,9 @@ def opted_out(ctx: Context, subjects: pl.Series, channels: pl.Series, t: np.ndar
 def optout_latency(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.ndarray:
     p: OptOutParams = pledge.params
     t = ctx.first_anchor(table, df)
-    late = opted_out(ctx, ctx.subject(table, df), df["channel"], t, p.grace)
-    return _outcome(ctx.scope(pledge, table, df), ~ctx.known(t), late)
+    scope, known = ctx.scope(pledge, table, df), ctx.known(t)
+    late = opted_out(ctx, ctx.subject(table, df), df["channel"], t, p.grace, rows=scope & known)
+    return _outcome(scope, ~known, late)
 
 
 class IpClassifier:
@@ -481,7 +500,7 @@ class IpClassifier:
     def __call__(self, s: pl.Series) -> np.ndarray:
         s = s.cast(pl.Utf8)
         keys = s.drop_nulls().unique()
-        if len(self.cache) > 2_000_000:  # bounded memory on endless streams of distinct addresses
+        if len(self.cache) > 1_000_000:  # bounded memory on endless streams of distinct addresses
             self.cache = {}
         codes = []
         for v in keys.to_list():
@@ -492,10 +511,25 @@ class IpClassifier:
         return _np(s.replace_strict(keys, codes, default=IP_NONE, return_dtype=pl.Int8)).astype(np.int8)
 
 
+IP_CLASSES = IpClassifier()  # shared: the same addresses recur across tables, chunks and shards
+
+
+class FrameIps:
+    """ip_class per column of one frame, computed once for every pledge reading the column."""
+
+    def __init__(self):
+        self.memo: dict[str, np.ndarray] = {}
+
+    def __call__(self, s: pl.Series) -> np.ndarray:
+        if s.name not in self.memo:
+            self.memo[s.name] = IP_CLASSES(s)
+        return self.memo[s.name]
+
+
 def ip_truncation(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame,
                   classify: IpClassifier | None = None) -> np.ndarray:
     p: IpParams = pledge.params
-    cls = (classify or IpClassifier())(df[p.column])
+    cls = (classify or IP_CLASSES)(df[p.column])
     at = ctx.anchor(table, p.from_, df) if p.from_ else ctx.first_anchor(table, df)
     full = (cls == IP4_FULL) | (cls == IP6_FULL)
     if p.after.amount > 0:
@@ -560,11 +594,55 @@ def backup_rotation(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) 
     return _outcome(rows, np.zeros(df.height, dtype=bool), late)
 
 
+def tcf_strings(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.ndarray:
+    """docs/CHECKS.md#tcf_strings: each non-blank string in scope; violation when it does not
+    decode or breaks one of the rules (the decoder is pledgecheck.tcf, tested on its own and
+    cross-checked with iab-tcf; the rules are re-implemented here)."""
+    from . import tcf
+
+    p: TcfParams = pledge.params
+    text = df[p.column].cast(pl.Utf8)
+    rows = ctx.scope(pledge, table, df) & nonblank(text)
+    recorded = day_of(_np(df["ts"]))
+    purposes, actions, texts = df["purpose"].to_list(), df["action"].to_list(), text.to_list()
+    bad = np.zeros(df.height, dtype=bool)
+    v22 = np.datetime64(p.v22_from, "D")
+    for i in np.flatnonzero(rows):
+        t = tcf.decode(texts[i])
+        if t.error:
+            bad[i] = True
+            continue
+        created, updated = np.datetime64(t.created, "us"), np.datetime64(t.last_updated, "us")
+        ids = set(p.purposes[purposes[i]]) if purposes[i] in p.purposes else None
+        consent = set(t.purposes_consent)
+        bad[i] = bool(
+            created > updated
+            or np.datetime64(t.last_updated.date(), "D") > recorded[i]
+            or (np.datetime64(t.created.date(), "D") >= v22 and t.policy_version < 4)
+            or (t.policy_version >= 4 and set(t.purposes_li) & set(tcf.CONSENT_ONLY_PURPOSES))
+            or (ids is not None and actions[i] == "granted" and not ids <= consent)
+            or (ids is not None and actions[i] == "withdrawn" and bool(ids & consent)))
+    return _outcome(rows, np.zeros(df.height, dtype=bool), bad)
+
+
+EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])")
+
+
+def pseudonymized(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.ndarray:
+    """docs/CHECKS.md#pseudonymized: blank is unknown; an e-mail address anywhere is a violation."""
+    p: PseudonymParams = pledge.params
+    s = df[p.column].cast(pl.Utf8)
+    blank = ~nonblank(s)
+    found = np.array([bool(v) and EMAIL_RE.search(v) is not None for v in s.to_list()], dtype=bool)
+    return _outcome(ctx.scope(pledge, table, df), blank, found)
+
+
 ROW_CHECKS = {
     RetentionParams: retention, DeadlineParams: deadline, ConsentParams: consent_coverage,
     OptOutParams: optout_latency, IpParams: ip_truncation, ColumnAbsentParams: column_empty,
     PasswordParams: password_hash, IdentifierParams: third_party_identifiers, KAnonParams: k_anonymity,
     AgeParams: minimum_age, ErasureParams: erasure_completeness, BackupParams: backup_rotation,
+    TcfParams: tcf_strings, PseudonymParams: pseudonymized,
 }
 
 
@@ -588,15 +666,20 @@ def card_columns(table: Table) -> list[str]:
     return [c.name for c in table.columns.values() if c.type in ("string", "json") and not c.values]
 
 
-def card_cells(df: pl.DataFrame, columns: list[str]) -> np.ndarray:
-    """Per row, the number of cells holding at least one full card number."""
+def card_cells(df: pl.DataFrame, columns: list[str], found: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Per row, the number of cells holding at least one full card number. `found` keeps, per
+    column of this very frame, the rows whose cell holds one (shared by the card pledges)."""
     hits = np.zeros(df.height, dtype=np.int64)
     for c in columns:
-        s = df[c].cast(pl.Utf8)
-        idx = np.flatnonzero(_bool(s.str.contains(CARD_PREFILTER)))
-        for i, text in zip(idx, s.gather(idx).to_list()):
-            if card_numbers_in(text):
-                hits[i] += 1
+        rows = None if found is None else found.get(c)
+        if rows is None:
+            s = df[c].cast(pl.Utf8)
+            idx = np.flatnonzero(_bool(s.str.contains(CARD_PREFILTER)))
+            rows = np.array([i for i, text in zip(idx, s.gather(idx).to_list()) if card_numbers_in(text)],
+                            dtype=np.int64)
+            if found is not None:
+                found[c] = rows
+        hits[rows] += 1
     return hits
 
 
@@ -609,20 +692,23 @@ class PledgeTruth:
         self.tables = pledge_tables(pledge, ctx.contract)
         self.counts = Counts()
         self.groups: pl.DataFrame | None = None  # usage_limit: rows per (subject, period)
-        self.ips = IpClassifier()
+        self.settled = Counts()  # usage_limit: groups of absorbed parts, final (see absorb)
 
-    def observe(self, table: str, df: pl.DataFrame) -> None:
+    def observe(self, table: str, df: pl.DataFrame, found: dict[str, np.ndarray] | None = None,
+                ips: FrameIps | None = None) -> None:
+        """Count the rows of `df` (a table or a chunk of it); `found`: see card_cells; `ips`:
+        the address classes of this frame's columns."""
         if table not in self.tables:
             return
         p = self.pledge.params
         if isinstance(p, CardParams):
             rows = self.ctx.scope(self.pledge, table, df)
-            cells = card_cells(df.filter(pl.Series(rows)), card_columns(self.ctx.table(table)))
-            self.counts.add(Counts(int((cells > 0).sum()), 0, int(rows.sum())))
+            cells = card_cells(df, card_columns(self.ctx.table(table)), found)
+            self.counts.add(Counts(int(((cells > 0) & rows).sum()), 0, int(rows.sum())))
         elif isinstance(p, UsageParams):
             self._usage(table, df)
         elif isinstance(p, IpParams):
-            self.counts.add(Counts.of(ip_truncation(self.ctx, self.pledge, table, df, self.ips)))
+            self.counts.add(Counts.of(ip_truncation(self.ctx, self.pledge, table, df, ips)))
         else:
             self.counts.add(Counts.of(outcomes(self.ctx, self.pledge, table, df)))
 
@@ -637,12 +723,30 @@ class PledgeTruth:
         both = part if self.groups is None else pl.concat([self.groups, part])
         self.groups = both.group_by(["_subject", "_period"]).agg(pl.col("len").sum())
 
+    def absorb(self, other: PledgeTruth) -> None:
+        """Add the counts of a part observed separately (another shard of the world). Parts
+        must hold disjoint subjects, which holds, consents and erasures follow: then every
+        count adds up, and a usage group with a subject lies in one part only and is final;
+        the null-subject groups, one per period across parts, are merged."""
+        self.counts.add(other.counts)
+        self.settled.add(other.settled)
+        g = other.groups
+        if g is None:
+            return
+        named = g.filter(pl.col("_subject").is_not_null())
+        self.settled.add(Counts(int((named["len"] > self.pledge.params.max).sum()), 0, named.height))
+        rest = g.filter(pl.col("_subject").is_null())
+        both = rest if self.groups is None else pl.concat([self.groups, rest])
+        self.groups = both.group_by(["_subject", "_period"]).agg(pl.col("len").sum())
+
     def result(self) -> Counts:
         if isinstance(self.pledge.params, UsageParams):
+            out = Counts()
+            out.add(self.settled)
             g = self.groups
-            if g is None:
-                return Counts()
-            return Counts(int((g["len"] > self.pledge.params.max).sum()), 0, g.height)
+            if g is not None:
+                out.add(Counts(int((g["len"] > self.pledge.params.max).sum()), 0, g.height))
+            return out
         return self.counts
 
 
@@ -655,8 +759,15 @@ class Truth:
         self.pledges = [PledgeTruth(self.ctx, p) for p in policy.pledges]
 
     def observe(self, table: str, df: pl.DataFrame) -> None:
+        found: dict[str, np.ndarray] = {}  # card cells of this frame, found once for every card pledge
+        ips = FrameIps()
         for pt in self.pledges:
-            pt.observe(table, df)
+            pt.observe(table, df, found, ips)
+
+    def absorb(self, other: Truth) -> None:
+        """Add the counts of another part of the world, over disjoint subjects (PledgeTruth.absorb)."""
+        for mine, theirs in zip(self.pledges, other.pledges, strict=True):
+            mine.absorb(theirs)
 
     def expected(self) -> dict[str, dict[str, int]]:
         return {pt.pledge.id: pt.result().as_dict() for pt in self.pledges}

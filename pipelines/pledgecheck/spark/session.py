@@ -104,33 +104,37 @@ class SparkConnection:
         self._calendars: dict[str, list[date]] = {}
         self._register_udfs()
         self._parts: list = []                    # persisted rows of each prefetched check
-        self._batch = None                        # DataFrame _evall: all of them, key _k
+        self._batch = None                        # DataFrame _prefetched: all of them, key _k
+        self._table = "_cev"                      # the table the runner creates per check
         self._keys: dict[tuple, int] = {}         # (check SQL, params) -> _k in _evall
-        self._current: int | None = None          # _k that the view _ev shows now
+        self._current: int | None = None          # _k that the view self._table shows now
         self._seen: dict[str, tuple] = {}         # aggregate SQL -> params of its first use
         self._answers: dict[tuple, tuple[dict[int, list[tuple]], bool]] = {}
 
     # -- many checks in one Spark job
     def prefetch(self, policy, as_of, present: set[str], contract, calendar: str | None = None) -> int:
-        """Evaluate every check of `policy` in one Spark job before the runner asks for them.
+        """Evaluate every check of `policy` before the runner asks for them.
 
-        The runner evaluates one pledge at a time (a temp table `_ev`, then about seven small
-        aggregate queries). On Spark each query costs a job (~0.1-0.5 s even on small data), so
-        the checks' rows are computed together into `_evall` (key `_k`), `_ev` becomes a view
-        of one key, and an aggregate query the runner repeats with the same parameters is
-        answered for every key by one grouped query (translate.keyed). The answers are those
-        of the per-pledge queries; anything else still runs per pledge. Returns the number of
-        checks prefetched."""
+        The runner evaluates one pledge at a time: a temp table per check (its compact rows),
+        then two small queries over it. On Spark each query costs a job (0.1-0.5 s even on tiny
+        data), so the per-check tables are computed up front, stacked as `_prefetched` (key
+        `_k`), and a query the runner repeats for every pledge with the same parameters is
+        answered for every key by one keyed query (translate.keyed). The answers are those of
+        the per-pledge queries; anything else still runs per pledge. Returns how many checks
+        were prefetched."""
         from functools import reduce
 
         from pyspark.sql import functions as F
 
+        from .. import runner
         from ..checks import render
         from ..errors import CheckError
-        from ..runner import prepare
 
         self._drop_batch()
-        prepare(self, policy, as_of)   # calendars for the business-day functions
+        runner.prepare(self, policy, as_of)   # macros, UDFs, calendars for the business-day functions
+        # what the runner will create for each check (its compact table, or the rows themselves)
+        wrap = getattr(runner, "COMPACT", None)
+        self._table = "_cev" if wrap else "_ev"
         for pledge in policy.pledges:
             try:
                 r = render(pledge, contract, as_of, present, calendar)
@@ -138,13 +142,14 @@ class SparkConnection:
                 continue
             if [t for t in r.tables if t not in present and t != "legal_holds"]:
                 continue
-            key = _key(r.sql, r.params)
+            body = wrap.format(sql=r.sql) if wrap else r.sql
+            key = _key(body, r.params)
             if key in self._keys:
                 continue
             # one job per check (one union of every check makes Catalyst's plan explode);
             # a check Spark refuses is left to the runner, which reports its error
             try:
-                df = self._df(r.sql, r.params).selectExpr(*_EV_COLUMNS).localCheckpoint(eager=True)
+                df = self._df(body, r.params).localCheckpoint(eager=True)
             except Exception:  # noqa: BLE001
                 continue
             self._keys[key] = len(self._parts)
@@ -153,7 +158,7 @@ class SparkConnection:
             return 0
         self._batch = reduce(lambda a, b: a.unionAll(b),
                              [df.select(F.lit(i).alias("_k"), "*") for i, df in enumerate(self._parts)])
-        self._batch.createOrReplaceTempView("_evall")
+        self._batch.createOrReplaceTempView("_prefetched")
         return len(self._parts)
 
     def _drop_batch(self) -> None:
@@ -176,11 +181,11 @@ class SparkConnection:
                 return None
             if first != pkey:     # parameters differ between pledges (e.g. histogram width)
                 return None
-            tree = keyed(sql, "_ev", "_evall")
+            tree = keyed(sql, self._table, "_prefetched")
             if tree is None:
                 self._seen[sql] = ("not keyable",)
                 return None
-            grouped = _had_group(sql)
+            grouped = _had_group(sql) or not _aggregates(sql)
             rows = self._df(tree, params).collect()
             by_key: dict[int, list[tuple]] = {}
             for r in rows:
@@ -216,14 +221,14 @@ class SparkConnection:
         if m:
             name, body = m.group(4).strip('"'), m.group(5)
             key = _key(body, _args_duck(body, params))
-            if name == "_ev" and self._batch is not None and key in self._keys:
+            if name == self._table and self._batch is not None and key in self._keys:
                 self._current = self._keys[key]
-                self._parts[self._current].createOrReplaceTempView("_ev")
+                self._parts[self._current].createOrReplaceTempView(name)
                 return _Cursor([])
             self._current = None
             self._create(name, body, params)
             return _Cursor([])
-        if self._current is not None and _reads_ev(sql):
+        if self._current is not None and _reads(sql, self._table):
             rows = self._answer(sql, params)
             if rows is not None:
                 return _Cursor(rows)
@@ -247,13 +252,18 @@ class SparkConnection:
         self._registered.pop(name, None)
 
     def create_function(self, name: str, fn, parameters=None, return_type=None, **kwargs) -> None:
-        """A DuckDB Python UDF becomes a Spark Python UDF of the same Python function."""
-        from pyspark.sql.types import StringType
+        """A DuckDB Python UDF (e.g. tcf.register's tcf_decode) becomes a Spark Python UDF of the
+        same Python function; its DuckDB return type is translated by sqlglot (a DuckDB
+        TIMESTAMP stays a naive TIMESTAMP_NTZ: the function returns naive UTC datetimes)."""
+        import sqlglot
 
-        self.spark.udf.register(name, fn, _spark_type(return_type) if return_type is not None else StringType())
-        from . import translate
+        ddl = "STRING"
+        if return_type is not None:
+            ddl = sqlglot.parse_one(f"CAST(NULL AS {return_type})", read="duckdb").to.sql(dialect="spark")
+        self.spark.udf.register(name, fn, ddl)
 
-        translate.PYTHON_UDFS.add(name.lower())
+    def remove_function(self, name: str) -> None:
+        """Registering a UDF again replaces it on Spark."""
 
     def close(self) -> None:
         for df in self._cached.values():
@@ -328,13 +338,6 @@ class SparkConnection:
         self.spark.udf.register("pledgecheck_next_working_day", next_working_day, DateType())
 
 
-# the evaluation-row columns the runner's aggregates read (docs/CHECKS.md)
-_EV_COLUMNS = ("CAST(subject_id AS STRING) AS subject_id", "CAST(record_id AS STRING) AS record_id",
-               "CAST(outcome AS STRING) AS outcome", "CAST(reason AS STRING) AS reason",
-               "CAST(measure AS DOUBLE) AS measure", "CAST(segment AS STRING) AS segment",
-               "CAST(period AS DATE) AS period")
-
-
 def _key(sql: str, params: dict | None) -> tuple:
     """How the runner tells checks apart (runner.evaluate's cache key)."""
     return (sql, tuple(sorted((k, repr(v)) for k, v in (params or {}).items())))
@@ -345,20 +348,19 @@ def _args_duck(sql: str, params) -> dict:
         if isinstance(params, dict) else {}
 
 
-def _reads_ev(sql: str) -> bool:
-    return re.search(r"\bfrom\s+_ev\b", sql, re.I) is not None
+def _reads(sql: str, table: str) -> bool:
+    return re.search(rf"\bfrom\s+{re.escape(table)}\b", sql, re.I) is not None
+
+
+def _aggregates(sql: str) -> bool:
+    import sqlglot
+    from sqlglot import exp
+
+    return any(isinstance(n, exp.AggFunc) for n in sqlglot.parse_one(sql, read="duckdb").walk())
 
 
 def _had_group(sql: str) -> bool:
     return re.search(r"\bgroup\s+by\b", sql, re.I) is not None
-
-
-def _spark_type(t):
-    from pyspark.sql import types as T
-
-    name = str(t).upper()
-    return {"VARCHAR": T.StringType(), "BOOLEAN": T.BooleanType(), "BIGINT": T.LongType(),
-            "INTEGER": T.IntegerType(), "DOUBLE": T.DoubleType(), "DATE": T.DateType()}.get(name, T.StringType())
 
 
 def _args(spark_sql: str, params) -> dict:

@@ -100,17 +100,14 @@ MACROS: dict[str, str] = {
                       __r -> regexp_replace(__r, '[ -]', '')),
             __d -> length(__d) BETWEEN 12 AND 19 AND card_brand(__d) IS NOT NULL AND luhn_ok(__d)))
         END""",
+    "has_email": r"""
+        (__arg RLIKE '(^|[^A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}($|[^A-Za-z0-9-])')""",
     "is_adaptive_hash": r"""
         (__arg RLIKE '^(?:\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53})\z'
          OR __arg RLIKE '^\$argon2(id|i|d)\$'
          OR __arg RLIKE '^(\$scrypt\$|\$7\$)'
          OR __arg RLIKE '^(pbkdf2_sha(256|512)\$|\$pbkdf2-sha(256|512)\$)')""",
 }
-
-# Functions registered on the Spark session as Python UDFs (see session.py), by DuckDB name:
-# they are passed through unchanged.
-PYTHON_UDFS: set[str] = set()
-
 
 @lru_cache(maxsize=None)
 def _macro_tree(name: str) -> exp.Expression:
@@ -329,6 +326,23 @@ def _rule_asof_join(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _rule_list_has(node: exp.Expression) -> exp.Expression:
+    """list_has_all(a, b) (every element of b is in a) has no Spark function of that name:
+    size(array_except(b, a)) = 0, NULL when either list is NULL as in DuckDB.
+    list_has_any(a, b) is Spark's arrays_overlap (sqlglot's ArrayOverlaps)."""
+    name = node.name.lower() if isinstance(node, exp.Anonymous) else None
+    if isinstance(node, exp.ArrayContainsAll) or name == "list_has_all":
+        a, b = (node.this, node.expression) if isinstance(node, exp.ArrayContainsAll) else node.expressions
+        diff = exp.Anonymous(this="array_except", expressions=[b, a])
+        return exp.Paren(this=exp.EQ(this=exp.Anonymous(this="size", expressions=[diff]),
+                                     expression=exp.Literal.number(0)))
+    if isinstance(node, exp.ArrayOverlaps):
+        return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
+    if name == "list_has_any":
+        return exp.Anonymous(this="arrays_overlap", expressions=node.expressions)
+    return node
+
+
 def _rule_macros(node: exp.Expression) -> exp.Expression:
     return _expand_macro(node)
 
@@ -336,7 +350,7 @@ def _rule_macros(node: exp.Expression) -> exp.Expression:
 # Order matters: durations and business days are matched on the DuckDB shapes the renderer
 # writes, before other rules change those shapes.
 RULES = (_rule_business_days, _rule_duration, _rule_date_diff, _rule_full_match, _rule_asof_join,
-         _rule_quantile, _rule_index, _rule_decimal_literal, _rule_timestamp_type, _rule_macros)
+         _rule_quantile, _rule_index, _rule_decimal_literal, _rule_timestamp_type, _rule_list_has, _rule_macros)
 
 
 def _known_functions_check(tree: exp.Expression) -> None:
@@ -384,16 +398,17 @@ def keyed(sql: str, table: str, keyed_table: str, key: str = "_k") -> exp.Expres
     if any(isinstance(n, (exp.Subquery, exp.Window)) for n in tree.walk() if n is not tree) or len(
             [t for t in tree.find_all(exp.Table)]) != 1:
         return None
-    if not any(isinstance(n, exp.AggFunc) for n in tree.walk()):
-        return None
+    aggregated = any(isinstance(n, exp.AggFunc) for n in tree.walk())
     frm.this.replace(exp.to_table(keyed_table))
     outputs = [e.alias_or_name for e in tree.expressions]
     tree.set("expressions", [exp.column(key)] + list(tree.expressions))
     group = tree.args.get("group")
     shift = lambda e: (exp.Literal.number(int(e.this) + 1)  # noqa: E731
                        if isinstance(e, exp.Literal) and not e.is_string else e)
-    if group is None:
+    if group is None and aggregated:
         tree.set("group", exp.Group(expressions=[exp.column(key)]))
+    elif group is None:
+        pass
     elif not group.args.get("all"):
         group.set("expressions", [exp.column(key)] + [shift(e) for e in group.expressions])
     order, limit = tree.args.get("order"), tree.args.get("limit")

@@ -73,6 +73,11 @@ create or replace macro card_count(txt) as (
     end
 );
 
+-- An e-mail address anywhere in a text (the pattern of pledgecheck.detectors.EMAIL).
+create or replace macro has_email(txt) as (
+    regexp_matches(txt, '(^|[^A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}($|[^A-Za-z0-9-])')
+);
+
 -- Adaptive password hash formats (bcrypt, argon2, scrypt, PBKDF2).
 create or replace macro is_adaptive_hash(h) as (
     regexp_full_match(h, '\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}')

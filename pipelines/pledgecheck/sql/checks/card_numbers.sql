@@ -11,18 +11,24 @@
 --   lustmonster.saved-methods-tokenized-only
 --   xconfessions.no-full-card-number
 {% for t in tables %}
+{#- A text is searched once per distinct value (most columns repeat values: user agents, paths,
+    referrers...), and rows are matched to the values found. `any_value` keeps the search above
+    the grouping (the optimizer would otherwise push it below, onto every row). #}
 {% if not loop.first %}union all{% endif %}
 select
     {{ t.subject }} as subject_id,
     {{ t.record_id }} as record_id,
-    case when len(hits) > 0 then 'violation' else 'ok' end as outcome,
-    coalesce(hits[1], 'none') as reason,
-    cast(len(hits) as double) as measure,
+    case when {% for c in t.columns %}coalesce(h{{ loop.index }}.hit, false){% if not loop.last %} or {% endif %}{% endfor %}
+         then 'violation' else 'ok' end as outcome,
+    coalesce({% for c in t.columns %}case when h{{ loop.index }}.hit then {{ c.label }} end, {% endfor %}'none') as reason,
+    cast({% for c in t.columns %}cast(coalesce(h{{ loop.index }}.hit, false) as integer){% if not loop.last %} + {% endif %}{% endfor %} as double) as measure,
     {{ t.label }} as segment,
     null::date as period
-from (
-    select *,
-        list_filter([{% for c in t.columns %}case when card_count({{ c.ident }}) > 0 then {{ c.label }} end{% if not loop.last %}, {% endif %}{% endfor %}], lambda x: x is not null) as hits
-    from {{ t.ident }}
-)
+from {{ t.ident }} x
+{% for c in t.columns %}left join (
+    select v, true as hit
+    from (select {{ c.ident }} as v, any_value({{ c.ident }}) as one from {{ t.ident }} group by 1)
+    where card_count(one) > 0
+) h{{ loop.index }} on x.{{ c.ident }} = h{{ loop.index }}.v
+{% endfor %}
 {% endfor %}

@@ -1,0 +1,222 @@
+"""Benchmark: the full compliance run against its single-scan floor and the GX-pandas way.
+
+Used by `scripts/benchmark.py` (see BENCHMARKS.md). Every measured step runs in a fresh child
+process so that its peak resident memory is its own (`ru_maxrss` of that process):
+
+- **full**: `check_export` (ingest every table, run every pledge of the policy) and the result
+  files, exactly what `pledgecheck run` does without the HTML charts.
+- **floor**: one DuckDB aggregate pass per table over the same files, touching the same
+  columns the policy's checks touch (`sum(hash(col))`, so every value is read and nothing is
+  answered from Parquet statistics). No run can read less.
+- **gx**: the pledges a Great Expectations user can write as column expectations over one table
+  (retention as a date range, IP truncation and password formats as regexes, card numbers as a
+  digit-run regex, empty and identifier columns as nulls, k-anonymity as a minimum), run the way
+  GX documents it for DataFrames: each table read into pandas, a suite per table, one validation
+  each. Only where the tables fit in memory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from .checks import render
+from .contract import load_contract
+from .ingest import find_files
+from .policy import (
+    CardParams, ColumnAbsentParams, IdentifierParams, IpParams, KAnonParams, PasswordParams, Policy,
+    RetentionParams, load_policy, resolve_policy,
+)
+
+AS_OF = date(2026, 11, 1)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(step: str, policy: str, export: str, *extra: str) -> dict:
+    """Run one measured step in a fresh interpreter; returns its JSON line."""
+    cmd = [sys.executable, "-m", "pledgecheck.bench", step, policy, export, *map(str, extra)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return {"step": step, "error": tail[:300]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------ steps (run in the child)
+def run_full(policy: str, export: str, out: str) -> dict:
+    from .pipeline import check_export, write_report
+
+    t0 = time.perf_counter()
+    run = check_export(policy, export, AS_OF, "bench-salt")
+    write_report(run, out, charts=False)
+    wall = time.perf_counter() - t0
+    rows = sum(r.rows_read for r in run.ingest.tables.values())
+    return {"step": "full", "seconds": wall, "rows": rows, "rss_mb": peak_rss_mb(),
+            "pledges": len(run.results), "broken": sum(r.status == "broken" for r in run.results),
+            "errors": sum(r.status == "error" for r in run.results)}
+
+
+def columns_touched(pol: Policy) -> dict[str, list[str]]:
+    """Per table, the contract columns the policy's rendered checks mention."""
+    contract = load_contract()
+    sqls = []
+    for pledge in pol.pledges:
+        try:
+            sqls.append(render(pledge, contract, AS_OF, set(contract.tables), pol.policy.calendar).sql)
+        except Exception:  # noqa: BLE001 - a pledge the contract cannot render touches nothing
+            continue
+    out: dict[str, list[str]] = {}
+    sqls = [re.sub(r"--[^\n]*", "", s) for s in sqls]
+    for name, t in contract.tables.items():
+        mine = [s for s in sqls if f'"{name}"' in s]
+        used = [c for c in t.columns if any(re.search(rf'(?<![\w.$]){re.escape(c)}(?!\w)', s) for s in mine)]
+        if used:
+            out[name] = used
+    return out
+
+
+def run_floor(policy: str, export: str) -> dict:
+    from .engine import connect, lit, q
+
+    pol = load_policy(resolve_policy(policy))
+    con = connect()
+    t0 = time.perf_counter()
+    rows = 0
+    for table, cols in columns_touched(pol).items():
+        files = [p for p, fmt in find_files(Path(export), table) if fmt == "parquet"]
+        if not files:
+            continue
+        plist = "[" + ", ".join(lit(p) for p in files) + "]"
+        aggs = ", ".join(f"sum(hash({q(c)}))" for c in cols)
+        rows += con.execute(f"SELECT count(*), {aggs} FROM read_parquet({plist}, union_by_name = true)").fetchone()[0]
+    wall = time.perf_counter() - t0
+    return {"step": "floor", "seconds": wall, "rows": rows, "rss_mb": peak_rss_mb()}
+
+
+def gx_plan(pol: Policy) -> dict[str, list[tuple[str, dict]]]:
+    """Per table, the (expectation class, kwargs) a GX user would write for the pledges that
+    fit a single-table column expectation."""
+    contract = load_contract()
+    plan: dict[str, list[tuple[str, dict]]] = {}
+
+    def add(table, cls, **kw):
+        if (cls, kw) not in plan.setdefault(table, []):
+            plan[table].append((cls, kw))
+
+    for pledge in pol.pledges:
+        p = pledge.params
+        if isinstance(p, RetentionParams):
+            t = contract.table(p.table)
+            col = t.anchors[p.from_].strip('"')
+            if col in t.columns and p.period.unit in ("days", "months", "years"):
+                days = p.period.amount * {"days": 1, "months": 31, "years": 366}[p.period.unit]
+                add(p.table, "ExpectColumnValuesToBeBetween", column=col,
+                    min_value=str(AS_OF - timedelta(days=days)))
+        elif isinstance(p, IpParams):
+            add(p.table, "ExpectColumnValuesToMatchRegex", column=p.column,
+                regex=r"^(\d{1,3}\.\d{1,3}\.\d{1,3}\.0|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){0,2}::)$")
+        elif isinstance(p, CardParams):
+            names = list(contract.tables) if p.tables == "all" else p.tables
+            for n in names:
+                for c in contract.table(n).columns.values():
+                    if c.type in ("string", "json") and not c.values:
+                        add(n, "ExpectColumnValuesToNotMatchRegex", column=c.name, regex=r"\d(?:[ -]?\d){11,18}")
+        elif isinstance(p, ColumnAbsentParams):
+            add(p.table, "ExpectColumnValuesToBeNull", column=p.column)
+        elif isinstance(p, PasswordParams):
+            add(p.table, "ExpectColumnValuesToMatchRegex", column=p.column,
+                regex=r"^(\$2[aby]\$\d\d\$.{53}|\$argon2(id|i|d)\$|\$scrypt\$|\$7\$|pbkdf2_sha(256|512)\$)")
+        elif isinstance(p, IdentifierParams):
+            t = contract.table(p.table)
+            for c in p.columns or [c.name for c in t.pii_columns]:
+                add(p.table, "ExpectColumnValuesToBeNull", column=c)
+        elif isinstance(p, KAnonParams):
+            add(p.table, "ExpectColumnValuesToBeBetween", column=p.count_column, min_value=p.k)
+    return plan
+
+
+def run_gx(policy: str, export: str) -> dict:
+    import logging
+
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    import pandas as pd
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    pol = load_policy(resolve_policy(policy))
+    plan = gx_plan(pol)
+    t0 = time.perf_counter()
+    ctx = gx.get_context(mode="ephemeral")
+    ds = ctx.data_sources.add_pandas("bench")
+    rows = expectations = 0
+    for table, exps in plan.items():
+        files = [p for p, fmt in find_files(Path(export), table) if fmt == "parquet"]
+        if not files:
+            continue
+        df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        rows += len(df)
+        for cls, kw in exps:
+            if kw["column"] in df.columns and kw.get("min_value") and "Between" in cls and \
+                    str(df[kw["column"]].dtype).startswith("datetime"):
+                kw = {**kw, "min_value": pd.Timestamp(kw["min_value"], tz=df[kw["column"]].dt.tz)}
+        suite = ctx.suites.add(gx.ExpectationSuite(name=f"bench_{table}", expectations=[
+            getattr(gxe, cls)(**{k: v for k, v in kw.items() if v is not None})
+            for cls, kw in exps if kw["column"] in df.columns]))
+        expectations += len(suite.expectations)
+        batch_def = ds.add_dataframe_asset(table).add_batch_definition_whole_dataframe("all")
+        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"bench_{table}", data=batch_def,
+                                                                    suite=suite))
+        vd.run(batch_parameters={"dataframe": df}, result_format="SUMMARY")
+        del df
+    wall = time.perf_counter() - t0
+    return {"step": "gx", "seconds": wall, "rows": rows, "rss_mb": peak_rss_mb(), "expectations": expectations}
+
+
+def run_subset(policy: str, export: str) -> dict:
+    """pledgecheck on the same pledges the GX plan covers (for a like-for-like line)."""
+    from .pipeline import check_export
+
+    pol = load_policy(resolve_policy(policy))
+    kinds = (RetentionParams, IpParams, CardParams, ColumnAbsentParams, PasswordParams, IdentifierParams,
+             KAnonParams)
+    sub = pol.model_copy(update={"pledges": [p for p in pol.pledges if isinstance(p.params, kinds)]})
+    t0 = time.perf_counter()
+    run = check_export(sub, export, AS_OF, "bench-salt")
+    wall = time.perf_counter() - t0
+    rows = sum(r.rows_read for r in run.ingest.tables.values())
+    return {"step": "subset", "seconds": wall, "rows": rows, "rss_mb": peak_rss_mb(), "pledges": len(run.results)}
+
+
+def run_generate(policy: str, export: str, events: int, accounts: int) -> dict:
+    from .generate import generate_world
+
+    t0 = time.perf_counter()
+    manifest = generate_world(Path(export), load_policy(resolve_policy(policy)), seed=1, accounts=accounts,
+                              events=events, as_of=AS_OF)
+    wall = time.perf_counter() - t0
+    size = sum(f.stat().st_size for f in Path(export).rglob("*") if f.is_file())
+    return {"step": "generate", "seconds": wall, "rows": sum(manifest["tables"].values()), "rss_mb": peak_rss_mb(),
+            "bytes": size}
+
+
+def main(argv: list[str]) -> None:
+    step, policy, export = argv[:3]
+    if step == "generate":
+        print(json.dumps(run_generate(policy, export, int(argv[3]), int(argv[4]))))
+        return
+    fn = {"full": lambda: run_full(policy, export, argv[3]), "floor": lambda: run_floor(policy, export),
+          "gx": lambda: run_gx(policy, export), "subset": lambda: run_subset(policy, export)}[step]
+    print(json.dumps(fn()))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

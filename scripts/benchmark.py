@@ -1,0 +1,96 @@
+"""Benchmark the full compliance run: see BENCHMARKS.md for results and how to read them.
+
+    python scripts/benchmark.py                       # 1M, 10M and 100M access-log events
+    python scripts/benchmark.py --sizes 1M,10M --policy livejasmin
+    python scripts/benchmark.py --sizes 50k --no-gx   # a quick smoke run
+
+Worlds are generated once into --work (kept for re-runs; 100M events need about 2 GB of disk)
+with accounts = events / 20. Each step runs in its own process; the table is printed at the
+end, one line per size, and also written as JSON next to the worlds.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from pledgecheck.bench import child
+
+console = Console(stderr=True)
+
+
+def size(text: str) -> int:
+    t = text.strip().lower()
+    mult = {"k": 1_000, "m": 1_000_000}.get(t[-1], 1)
+    return int(float(t.rstrip("km")) * mult)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1M,10M,100M", help="access-log events per world (k/M suffixes)")
+    ap.add_argument("--policy", default="lustmonster")
+    ap.add_argument("--work", default="/tmp/pledgecheck-bench", help="where worlds and run folders go")
+    ap.add_argument("--gx-max", default="10M", help="largest world the GX-pandas baseline runs on")
+    ap.add_argument("--no-gx", action="store_true", help="skip the GX-pandas baseline")
+    args = ap.parse_args()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for label in args.sizes.split(","):
+        events = size(label)
+        accounts = max(events // 20, 1000)
+        world = work / f"{args.policy}-{label}"
+        line = {"size": label, "events": events, "accounts": accounts}
+        with console.status(f"[{label}] generating {events:,} events, {accounts:,} accounts") as status:
+            if not (world / "manifest.json").exists():
+                line["generate"] = child("generate", args.policy, str(world), events, accounts)
+            status.update(f"[{label}] floor: one aggregate pass")
+            line["floor"] = child("floor", args.policy, str(world))
+            status.update(f"[{label}] full run of {args.policy}")
+            line["full"] = child("full", args.policy, str(world), str(work / "runs"))
+            if not args.no_gx and events <= size(args.gx_max):
+                status.update(f"[{label}] pledgecheck on the GX-expressible pledges")
+                line["subset"] = child("subset", args.policy, str(world))
+                status.update(f"[{label}] GX on pandas")
+                line["gx"] = child("gx", args.policy, str(world))
+        lines.append(line)
+        console.print(f"[{label}] " + json.dumps({k: v for k, v in line.items() if isinstance(v, dict)}))
+    (work / "results.json").write_text(json.dumps(lines, indent=2))
+    print_table(lines)
+    return 0
+
+
+def _s(step: dict | None, key: str = "seconds", fmt: str = "{:.1f}") -> str:
+    if not step:
+        return "-"
+    if "error" in step:
+        return "error"
+    return fmt.format(step[key])
+
+
+def print_table(lines: list[dict]) -> None:
+    t = Table(title="pledgecheck benchmark (wall seconds, peak RSS MB)")
+    for col in ("events", "rows read", "full s", "rows/s", "full RSS", "floor s", "full/floor", "ns/row",
+                "subset s", "GX s", "GX RSS", "GX/subset", "generate s", "generate RSS"):
+        t.add_column(col, justify="right")
+    for ln in lines:
+        full, floor, gx, sub, gen = (ln.get(k) for k in ("full", "floor", "gx", "subset", "generate"))
+        ok = full and "error" not in full
+        t.add_row(
+            f"{ln['events']:,}", f"{full['rows']:,}" if ok else "-", _s(full),
+            f"{full['rows'] / full['seconds']:,.0f}" if ok else "-", _s(full, "rss_mb", "{:.0f}"),
+            _s(floor, "seconds", "{:.2f}"),
+            f"{full['seconds'] / floor['seconds']:.1f}x" if ok and floor and "error" not in floor else "-",
+            f"{full['seconds'] / full['rows'] * 1e9:.0f}" if ok else "-",
+            _s(sub), _s(gx), _s(gx, "rss_mb", "{:.0f}"),
+            f"{gx['seconds'] / sub['seconds']:.1f}x" if gx and sub and "error" not in gx and "error" not in sub else "-",
+            _s(gen), _s(gen, "rss_mb", "{:.0f}"))
+    Console().print(t)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
