@@ -11,6 +11,7 @@ import bisect
 import os
 import re
 import shutil
+import sys
 from datetime import date
 
 from ..errors import EngineError
@@ -46,6 +47,9 @@ def spark_session(master: str = DEFAULT_MASTER, app_name: str = "pledgecheck", c
                 "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
                 "spark.executor.extraJavaOptions": "-Duser.timezone=UTC"}
     if master.startswith("local"):
+        # Python UDFs (tcf_decode) import pledgecheck: local workers use this interpreter
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        settings["spark.pyspark.python"] = os.environ["PYSPARK_PYTHON"]
         settings.update({"spark.sql.shuffle.partitions": "4", "spark.ui.enabled": "false",
                          "spark.sql.adaptive.enabled": "true"})
     settings.update(conf or {})
