@@ -23,7 +23,7 @@ NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ["00_overview.ipynb", "10_retention.ipynb", "20_consent.ipynb", "30_request_slas.ipynb",
             "40_anonymization.ipynb"]
 PARAMETERS = {"policy": "lustmonster", "export_dir": "../data/sample", "as_of": "2026-11-01", "salt": None,
-              "results": None, "staged": None, "history": None, "engine": "duckdb"}
+              "results": None, "staged": None, "history": None, "engine": None}
 PSEUDONYM = re.compile(r"^s_[0-9a-f]{12}$")
 
 

@@ -456,7 +456,7 @@ def _extended(limit: Duration, by: Duration) -> Duration:
 
 def open_session(policy: str = "lustmonster", export_dir: str | Path = SAMPLE_DIR, as_of: str | date = "2026-11-01",
                  salt: str | None = None, results: str | Path | None = None, staged: str | Path | None = None,
-                 history: str | Path | None = None, engine: str = "duckdb",
+                 history: str | Path | None = None, engine: str | None = None,
                  spark_master: str | None = None) -> Session:
     """Check the export (or load a scheduled run's results), ready for the notebook's views.
 
@@ -475,7 +475,7 @@ def open_session(policy: str = "lustmonster", export_dir: str | Path = SAMPLE_DI
 
     export = ensure_export(export_dir, pol, day)
     s, _ = salt_from(salt)
-    run = check_export(pol, export, day, s, engine=engine, spark_master=spark_master)
+    run = check_export(pol, export, day, s, engine=engine or "duckdb", spark_master=spark_master)
     return Session(pol, day, run.document(), run.con, f"export {Path(export).name}, checked now", hist)
 
 

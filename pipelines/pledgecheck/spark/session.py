@@ -50,6 +50,8 @@ def spark_session(master: str = DEFAULT_MASTER, app_name: str = "pledgecheck", c
         # Python UDFs (tcf_decode) import pledgecheck: local workers use this interpreter
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         settings["spark.pyspark.python"] = os.environ["PYSPARK_PYTHON"]
+        # local mode: the driver is the executor; its heap holds the checkpointed check tables
+        settings["spark.driver.memory"] = os.environ.get("PLEDGECHECK_SPARK_DRIVER_MEMORY", "6g")
         settings.update({"spark.sql.shuffle.partitions": "4", "spark.ui.enabled": "false",
                          "spark.sql.adaptive.enabled": "true"})
     settings.update(conf or {})
