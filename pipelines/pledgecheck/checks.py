@@ -98,7 +98,7 @@ class _Binder:
                                  "or the policy")
             cal = self.calendar(calendar)
             return (f"(SELECT b2.d FROM business_days b2 WHERE b2.calendar = {cal} AND b2.idx = "
-                    f"(SELECT max(b1.idx) FROM business_days b1 WHERE b1.calendar = {cal} AND b1.d <= {expr}) "
+                    f"(SELECT c.prev_idx FROM calendar_days c WHERE c.calendar = {cal} AND c.d = {expr}) "
                     f"+ CAST({n} AS INTEGER))")
         raise ValueError(d.unit)
 
@@ -120,7 +120,8 @@ class _Binder:
         if not calendar:
             raise CheckError("next_working_day needs a holiday calendar: set `calendar` on the pledge or the policy")
         cal = self.calendar(calendar)
-        return f"(SELECT min(b.d) FROM business_days b WHERE b.calendar = {cal} AND b.d >= {expr})"
+        return (f"(SELECT b.d FROM business_days b WHERE b.calendar = {cal} AND b.idx = "
+                f"(SELECT c.next_idx FROM calendar_days c WHERE c.calendar = {cal} AND c.d = {expr}))")
 
 
 def _record_id(t: Table) -> str:
