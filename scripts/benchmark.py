@@ -89,7 +89,7 @@ def print_table(lines: list[dict]) -> None:
             _s(sub), _s(gx), _s(gx, "rss_mb", "{:.0f}"),
             f"{gx['seconds'] / sub['seconds']:.1f}x" if gx and sub and "error" not in gx and "error" not in sub else "-",
             _s(gen), _s(gen, "rss_mb", "{:.0f}"))
-    Console().print(t)
+    Console(width=220).print(t)
 
 
 if __name__ == "__main__":

@@ -55,18 +55,44 @@ def next_working_day(d: date, code: str) -> date:
     return d
 
 
-def load_business_days(con, codes: list[str], last_year: int) -> None:
-    """(Re)create the table business_days(calendar, d, idx) for the given calendars."""
-    import pyarrow as pa
-
-    cal, ds, idx = [], [], []
+def calendar_tables(codes: list[str], last_year: int) -> tuple[dict, dict]:
+    """Columns of business_days(calendar, d, idx): the business days numbered in order; and of
+    calendar_days(calendar, d, prev_idx, next_idx): every date with the number of the last
+    business day on or before it and of the first on or after it. Business-day arithmetic is
+    then an equality lookup (a hash join), never a range scan per record."""
+    bd = {"calendar": [], "d": [], "idx": []}
+    cd = {"calendar": [], "d": [], "prev_idx": [], "next_idx": []}
     for code in codes:
         days = business_days(code, last_year)
-        cal += [code] * len(days)
-        ds += days
-        idx += range(len(days))
-    tbl = pa.table({"calendar": pa.array(cal, pa.string()), "d": pa.array(ds, pa.date32()),
-                    "idx": pa.array(idx, pa.int64())})
-    con.register("_bd_arrow", tbl)
-    con.execute("CREATE OR REPLACE TEMP TABLE business_days AS SELECT * FROM _bd_arrow")
-    con.unregister("_bd_arrow")
+        bd["calendar"] += [code] * len(days)
+        bd["d"] += days
+        bd["idx"] += range(len(days))
+        d, end, k = date(FIRST_YEAR, 1, 1), date(last_year, 12, 31), 0  # k: business days before d
+        while d <= end:
+            is_bd = k < len(days) and days[k] == d
+            cd["calendar"].append(code)
+            cd["d"].append(d)
+            cd["prev_idx"].append(k if is_bd else (k - 1 if k else None))
+            cd["next_idx"].append(k if k < len(days) else None)
+            k += is_bd
+            d += timedelta(days=1)
+    return bd, cd
+
+
+def load_business_days(con, codes: list[str], last_year: int) -> None:
+    """(Re)create the tables business_days and calendar_days for the given calendars."""
+    import pyarrow as pa
+
+    bd, cd = calendar_tables(codes, last_year)
+    tables = {
+        "business_days": pa.table({"calendar": pa.array(bd["calendar"], pa.string()),
+                                   "d": pa.array(bd["d"], pa.date32()), "idx": pa.array(bd["idx"], pa.int64())}),
+        "calendar_days": pa.table({"calendar": pa.array(cd["calendar"], pa.string()),
+                                   "d": pa.array(cd["d"], pa.date32()),
+                                   "prev_idx": pa.array(cd["prev_idx"], pa.int64()),
+                                   "next_idx": pa.array(cd["next_idx"], pa.int64())}),
+    }
+    for name, tbl in tables.items():
+        con.register("_cal_arrow", tbl)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _cal_arrow")
+        con.unregister("_cal_arrow")

@@ -97,9 +97,9 @@ class _Binder:
                 raise CheckError("a business-day period needs a holiday calendar: set `calendar` on the pledge "
                                  "or the policy")
             cal = self.calendar(calendar)
-            return (f"(SELECT b2.d FROM business_days b2 WHERE b2.calendar = {cal} AND b2.idx = "
-                    f"(SELECT max(b1.idx) FROM business_days b1 WHERE b1.calendar = {cal} AND b1.d <= {expr}) "
-                    f"+ CAST({n} AS INTEGER))")
+            # one subquery correlated by an equality only (a hash join), whatever the nesting
+            return (f"(SELECT b2.d FROM calendar_days c JOIN business_days b2 ON b2.calendar = c.calendar "
+                    f"AND b2.idx = c.prev_idx + CAST({n} AS INTEGER) WHERE c.calendar = {cal} AND c.d = {expr})")
         raise ValueError(d.unit)
 
     def add_ts(self, expr: str, d: Duration) -> str:
@@ -120,7 +120,8 @@ class _Binder:
         if not calendar:
             raise CheckError("next_working_day needs a holiday calendar: set `calendar` on the pledge or the policy")
         cal = self.calendar(calendar)
-        return f"(SELECT min(b.d) FROM business_days b WHERE b.calendar = {cal} AND b.d >= {expr})"
+        return (f"(SELECT b.d FROM calendar_days c JOIN business_days b ON b.calendar = c.calendar "
+                f"AND b.idx = c.next_idx WHERE c.calendar = {cal} AND c.d = {expr})")
 
 
 def _record_id(t: Table) -> str:

@@ -6,6 +6,7 @@ Exit codes: 0 every effective critical pledge kept; 1 a critical pledge is broke
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -102,6 +103,38 @@ class _LogProgress:
         t["at"], t["last_printed"] = self._clock(), t["done"]
 
 
+def _policy_and_salt(policy: str, salt: str | None):
+    """The policy and the pseudonym salt of a run (with a note when the salt is random)."""
+    from .pipeline import salt_from
+    from .policy import load_policy, resolve_policy
+
+    s, given = salt_from(salt)
+    if not given:
+        console.print("[yellow]note[/yellow] no --salt or $PLEDGECHECK_SALT: pseudonyms use a random salt and "
+                      "will not match other runs")
+    return load_policy(resolve_policy(policy)), s
+
+
+@contextmanager
+def _run_progress(pledges: int, steps: int | None = None, labels: dict[str, str] | None = None):
+    """Progress of a run: ingestion, checks and (optionally) `steps` later steps. Yields the
+    `progress(stage, what)` callback the pipeline calls."""
+    with _progress() as prog:
+        tasks = {"ingest": prog.add_task("ingesting", total=None),
+                 "check": prog.add_task("checking pledges", total=pledges)}
+        if steps is not None:
+            tasks["steps"] = prog.add_task("validation, notebooks, run folder", total=steps)
+
+        def tick(stage: str, what: str) -> None:
+            if stage in ("ingest", "check"):
+                prog.update(tasks[stage], advance=1,
+                            description=f"{'ingested' if stage == 'ingest' else 'checked'} {what}")
+            else:  # a later step starts
+                prog.update(tasks["steps"], advance=1, description=f"{(labels or {}).get(stage, stage)} {what}")
+
+        yield tick
+
+
 @app.command()
 def generate(
     out_dir: Annotated[Path, typer.Argument(help="folder to write the export into")] = SAMPLE_DIR,
@@ -188,21 +221,10 @@ def run(
 
 def _run(policy: str, export: Path | str, as_of: date, out_dir: Path, salt: str | None, db: str, charts: bool,
          engine: str = "duckdb", spark_master: str = "local[2]") -> int:
-    from .pipeline import check_export, salt_from, write_report
-    from .policy import load_policy, resolve_policy
+    from .pipeline import check_export, write_report
 
-    pol = load_policy(resolve_policy(policy))
-    s, given = salt_from(salt)
-    if not given:
-        console.print("[yellow]note[/yellow] no --salt or $PLEDGECHECK_SALT: pseudonyms use a random salt and "
-                      "will not match other runs")
-    with _progress() as prog:
-        tasks = {"ingest": prog.add_task("ingesting", total=None),
-                 "check": prog.add_task("checking pledges", total=len(pol.pledges))}
-
-        def tick(stage: str, what: str) -> None:
-            prog.update(tasks[stage], advance=1, description=f"{'ingested' if stage == 'ingest' else 'checked'} {what}")
-
+    pol, s = _policy_and_salt(policy, salt)
+    with _run_progress(len(pol.pledges)) as tick:
         result = check_export(pol, export, as_of, s, db, progress=tick, engine=engine, spark_master=spark_master)
     folder = write_report(result, out_dir, charts=charts)
     print_summary(result.document(), folder)
@@ -431,18 +453,13 @@ def validate_cmd(
     """Run the checks, write the run folder, and validate it with the Great Expectations suites
     generated from the pledges (Data Docs in <run folder>/data_docs/index.html).
     Exit 1 when a critical expectation fails, 0 otherwise."""
-    from .pipeline import check_export, salt_from
-    from .policy import load_policy, resolve_policy
+    from .pipeline import check_export
     from .validation import write_validated_run
 
-    pol = load_policy(resolve_policy(policy))
-    s, _ = salt_from(salt)
-    with _progress() as prog:
-        tasks = {"ingest": prog.add_task("ingesting", total=None),
-                 "check": prog.add_task("checking pledges", total=len(pol.pledges))}
-        result = check_export(pol, export, _date(as_of), s, db, progress=lambda stage, what: prog.update(
-            tasks[stage], advance=1, description=f"{'ingested' if stage == 'ingest' else 'checked'} {what}"))
-        prog.add_task("validating with Great Expectations", total=None)
+    pol, s = _policy_and_salt(policy, salt)
+    with _run_progress(len(pol.pledges), steps=1, labels={"validate": "validating with"}) as tick:
+        result = check_export(pol, export, _date(as_of), s, db, progress=tick)
+        tick("validate", "Great Expectations")
         folder, outcome = write_validated_run(result, out_dir)
     print_summary(result.document(), folder)
     for sev in ("critical", "warning"):
@@ -487,30 +504,13 @@ def report_cmd(
     atomically (executed notebooks, report.html, results.json/.parquet, validation, Data Docs) and
     append the run to <out>/<policy>/history.parquet.
     Exit codes as for `run`; 4 when a notebook failed (its executed copy shows the error)."""
-    from .pipeline import salt_from
-    from .policy import load_policy, resolve_policy
     from .scheduled import notebooks as list_notebooks
     from .scheduled import scheduled_report
 
-    pol = load_policy(resolve_policy(policy))
-    s, given = salt_from(salt)
-    if not given:
-        console.print("[yellow]note[/yellow] no --salt or $PLEDGECHECK_SALT: pseudonyms use a random salt and "
-                      "will not match other runs")
+    pol, s = _policy_and_salt(policy, salt)
     n_nb = len(list_notebooks(notebooks))
-    with _progress() as prog:
-        tasks = {"ingest": prog.add_task("ingesting", total=None),
-                 "check": prog.add_task("checking pledges", total=len(pol.pledges)),
-                 "steps": prog.add_task("validation, notebooks, run folder", total=int(validate) + n_nb + 1)}
-        labels = {"validate": "validating with", "notebook": "executing", "write": "writing the"}
-
-        def tick(stage: str, what: str) -> None:
-            if stage in ("ingest", "check"):
-                prog.update(tasks[stage], advance=1,
-                            description=f"{'ingested' if stage == 'ingest' else 'checked'} {what}")
-            else:  # a step starts
-                prog.update(tasks["steps"], advance=1, description=f"{labels.get(stage, stage)} {what}")
-
+    labels = {"validate": "validating with", "notebook": "executing", "write": "writing the"}
+    with _run_progress(len(pol.pledges), steps=int(validate) + n_nb + 1, labels=labels) as tick:
         outcome = scheduled_report(policy, export, _date(as_of), out_dir, s, notebooks_dir=notebooks,
                                    validate=validate, progress=tick)
     print_summary(outcome.doc, outcome.folder)

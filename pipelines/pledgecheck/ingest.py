@@ -167,7 +167,22 @@ def _first_line(e: Exception) -> str:
     return str(e).strip().splitlines()[0][:300]
 
 
+def _kind(con, name: str) -> str | None:
+    """'BASE TABLE', 'VIEW' or None for a name in the current schema."""
+    row = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ? "
+                      "AND table_schema = current_schema()", [name]).fetchone()
+    return row[0] if row else None
+
+
+def _drop(con, name: str) -> None:
+    """Drop a table or view of that name, whichever it is (a re-run may find either)."""
+    kind = _kind(con, name)
+    if kind:
+        con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {q(name)}")
+
+
 def _empty_table(con, t: Table) -> None:
+    _drop(con, "_typed_" + t.name)
     cols = ", ".join(f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in t.columns.values())
     con.execute(f"CREATE OR REPLACE TABLE {q('_typed_' + t.name)} AS SELECT {cols}, "
                 f"CAST(NULL AS VARCHAR) AS _file, CAST(NULL AS BIGINT) AS _line, CAST(NULL AS VARCHAR) AS _reason "
@@ -295,9 +310,16 @@ def _cast(col: Column, src_type: str | None, tz: str) -> tuple[str, str]:
     src = f"nullif(trim({c}), '')" if text else c
     if col.type == "timestamp":
         if text:
-            has_offset = f"regexp_matches({src}, '(Z|[+-]\\d\\d(:?\\d\\d)?)$')"
-            expr = (f"CASE WHEN {has_offset} THEN timezone('UTC', try_cast({src} AS TIMESTAMPTZ)) "
-                    f"ELSE timezone('UTC', timezone({lit(tz)}, try_cast({src} AS TIMESTAMP))) END")
+            # an instant with an offset: its UTC wall time (make_timestamp(epoch_us(x)) is 10x faster
+            # than timezone('UTC', x)); the session is in UTC, so in a UTC table a text without an
+            # offset reads as UTC by the same cast
+            instant = f"make_timestamp(epoch_us(try_cast({src} AS TIMESTAMPTZ)))"
+            if tz == "UTC":
+                expr = instant
+            else:
+                has_offset = f"regexp_matches({src}, '(Z|[+-]\\d\\d(:?\\d\\d)?)$')"
+                expr = (f"CASE WHEN {has_offset} THEN {instant} "
+                        f"ELSE timezone('UTC', timezone({lit(tz)}, try_cast({src} AS TIMESTAMP))) END")
         elif "WITH TIME ZONE" in src_type:
             # the UTC wall time of an instant (10x faster than timezone('UTC', x)); cannot fail
             return f"make_timestamp(epoch_us({c}))", "false"
@@ -346,28 +368,15 @@ def _load_table(con, t: Table, files: list[tuple[Path, str]], result: TableResul
                 f"CASE WHEN _reason IS NOT NULL THEN {raw_json} END AS _raw "
                 f"FROM (SELECT *, {reason} AS _reason FROM _raw)")
         if first:
-            con.execute(f"CREATE OR REPLACE TABLE {typed_name} AS {body}")
+            _drop(con, "_typed_" + t.name)
+            con.execute(f"CREATE TABLE {typed_name} AS {body}")
             first = False
         else:
             con.execute(f"INSERT INTO {typed_name} {body}")
     if first:  # every file was empty
         _empty_table(con, t)
         return
-    if t.key:
-        _quarantine_duplicates(con, t)
-    con.execute(f"INSERT INTO quarantine SELECT {lit(t.name)}, _file, _line, _reason, _raw "
-                f"FROM {typed_name} WHERE _reason IS NOT NULL ORDER BY _file, _line")
-    counts = dict(((f, ok), n) for f, ok, n in con.execute(
-        f"SELECT _file, _reason IS NULL, count(*) FROM {typed_name} GROUP BY ALL").fetchall())
-    for fr in result.files:
-        fr.rows_loaded = counts.get((fr.file, True), 0)
-        fr.rows_quarantined = counts.get((fr.file, False), 0)
-        fr.rows_read = fr.rows_loaded + fr.rows_quarantined
-    _check_read_counts(con, result)
-    con.execute(f"ALTER TABLE {typed_name} DROP COLUMN _raw")
-    con.execute(f"CREATE OR REPLACE VIEW {q(t.name)} AS SELECT {', '.join(q(c) for c in t.columns)} "
-                f"FROM {typed_name} WHERE _reason IS NULL")
-
+    _settle(con, t, result)
 
 
 def _typing(t: Table, src_types: dict[str, str]) -> tuple[list[str], str]:
@@ -415,26 +424,31 @@ def _load_parquet_table(con, t: Table, files: list[tuple[Path, str]], result: Ta
     else:
         described = {}
     exprs, reason = _typing(t, described)
-    typed = q("_typed_" + t.name)
+    typed, source = q("_typed_" + t.name), q("_source_" + t.name)
     struct = ", ".join(f"{q(c)} := {q(c)}" for c in present)
     raw_json = f"to_json(struct_pack({struct}))::VARCHAR" if struct else "NULL"
-    con.execute(f"CREATE OR REPLACE VIEW {typed} AS SELECT {', '.join(exprs)}, filename AS _file, "
+    con.execute(f"CREATE OR REPLACE VIEW {source} AS SELECT {', '.join(exprs)}, filename AS _file, "
                 f"file_row_number + 1 AS _line, _reason, CASE WHEN _reason IS NOT NULL THEN {raw_json} END AS _raw "
                 f"FROM (SELECT *, {reason} AS _reason FROM (SELECT *, CAST(NULL AS VARCHAR) AS _err FROM {src}))")
-    counts = con.execute(f"SELECT _file, count(*), count(*) FILTER (_reason IS NOT NULL) FROM "
-                         f"(SELECT _file, _reason FROM {typed}) GROUP BY 1").fetchall()
-    seen = {f: (n, bad) for f, n, bad in counts}
-    for path in paths:
-        n, bad = seen.get(str(path), (0, 0))
-        fr = FileResult(t.name, str(path), "parquet", rows_read=n, rows_loaded=n - bad, rows_quarantined=bad)
-        result.files.append(fr)
-    _check_read_counts(con, result)
-    if any(bad for _, bad in seen.values()):
-        con.execute(f"INSERT INTO quarantine SELECT {lit(t.name)}, _file, _line, _reason, _raw "
-                    f"FROM {typed} WHERE _reason IS NOT NULL ORDER BY _file, _line")
-    dup = q("_dup_" + t.name)
+    # Columns already of their contract type are read through the view at no cost; a column
+    # that must be parsed (text timestamps, numbers as text) is parsed once into a table.
+    parsed = any(_cast(col, described.get(col.name), t.timezone)[1] != "false" for col in t.columns.values())
+    _drop(con, "_typed_" + t.name)
+    con.execute(f"CREATE {'TABLE' if parsed else 'VIEW'} {typed} AS SELECT * FROM {source}")
+    result.files += [FileResult(t.name, str(p), "parquet") for p in paths]
+    _settle(con, t, result)
+
+
+def _settle(con, t: Table, result: TableResult) -> None:
+    """Once `_typed_<table>` holds every row read (a table, or a view over typed Parquet): count
+    rows per file (cross-checked with Parquet's own counts), store the quarantined rows and the
+    duplicate keys (both usually none) and define the table's view without them."""
+    typed, dup, name = q("_typed_" + t.name), q("_dup_" + t.name), lit(t.name)
+    seen = {f: (n, bad) for f, n, bad in con.execute(
+        f"SELECT _file, count(*), count(*) FILTER (_reason IS NOT NULL) FROM (SELECT _file, _reason FROM {typed}) "
+        f"GROUP BY 1").fetchall()}
     con.execute(f"CREATE OR REPLACE TABLE {dup} (_file VARCHAR, _line BIGINT, first_file VARCHAR, first_line BIGINT)")
-    if t.key:
+    if t.key:  # every row after the first of a key is a duplicate (earliest file, then line, wins)
         key = ", ".join(q(k) for k in t.key)
         con.execute(f"""INSERT INTO {dup}
             SELECT _file, _line, first_file, first_line FROM (
@@ -445,33 +459,27 @@ def _load_parquet_table(con, t: Table, files: list[tuple[Path, str]], result: Ta
                     USING ({key})
                 WINDOW w AS (PARTITION BY {key} ORDER BY _file, _line))
             WHERE n > 1""")
-        con.execute(f"""INSERT INTO quarantine SELECT {lit(t.name)}, _file, _line,
-                'duplicate key ' || {lit(', '.join(t.key))} || ' (first seen at ' || first_file || ' line ' ||
-                first_line || ')', NULL FROM {dup} ORDER BY _file, _line""")
-        per_file = dict(con.execute(f"SELECT _file, count(*) FROM {dup} GROUP BY 1").fetchall())
-        for fr in result.files:
-            fr.rows_loaded -= per_file.get(fr.file, 0)
-            fr.rows_quarantined += per_file.get(fr.file, 0)
-    cols = ", ".join(q(c) for c in t.columns)
-    where = []
-    if any(bad for _, bad in seen.values()):
-        where.append("_reason IS NULL")
-    if t.key and con.execute(f"SELECT count(*) FROM {dup}").fetchone()[0]:
-        where.append(f"NOT EXISTS (SELECT 1 FROM {dup} d WHERE d._file = x._file AND d._line = x._line)")
-    con.execute(f"CREATE OR REPLACE VIEW {q(t.name)} AS SELECT {cols} FROM {typed} x"
+    dups = dict(con.execute(f"SELECT _file, count(*) FROM {dup} GROUP BY 1").fetchall())
+    for fr in result.files:
+        n, bad = seen.get(fr.file, (0, 0))
+        fr.rows_read, fr.rows_quarantined = n, bad + dups.get(fr.file, 0)
+        fr.rows_loaded = n - fr.rows_quarantined
+    _check_read_counts(con, result)
+    bad_rows = any(bad for _, bad in seen.values())
+    if bad_rows or dups:
+        con.execute(f"""INSERT INTO quarantine
+            SELECT * FROM (
+                SELECT {name}, _file, _line, _reason, _raw FROM {typed} WHERE {'_reason IS NOT NULL' if bad_rows else 'false'}
+                UNION ALL
+                SELECT {name}, _file, _line, 'duplicate key ' || {lit(', '.join(t.key))} || ' (first seen at ' ||
+                       first_file || ' line ' || first_line || ')', NULL FROM {dup})
+            ORDER BY 2, 3""")
+    if _kind(con, "_typed_" + t.name) == "BASE TABLE":
+        con.execute(f"ALTER TABLE {typed} DROP COLUMN _raw")  # raw values stay in the quarantine only
+    where = (["_reason IS NULL"] if bad_rows else []) + (
+        [f"NOT EXISTS (SELECT 1 FROM {dup} d WHERE d._file = x._file AND d._line = x._line)"] if dups else [])
+    con.execute(f"CREATE OR REPLACE VIEW {q(t.name)} AS SELECT {', '.join(q(c) for c in t.columns)} FROM {typed} x"
                 + (f" WHERE {' AND '.join(where)}" if where else ""))
-
-def _quarantine_duplicates(con, t: Table) -> None:
-    key = ", ".join(q(k) for k in t.key)
-    typed = q("_typed_" + t.name)
-    con.execute(f"""UPDATE {typed} SET _reason = 'duplicate key ' || {lit(', '.join(t.key))} ||
-                        ' (first seen at ' || d.first_file || ' line ' || d.first_line || ')'
-        FROM (SELECT _file AS f, _line AS l,
-                     first_value(_file) OVER w AS first_file, first_value(_line) OVER w AS first_line,
-                     row_number() OVER w AS n
-              FROM {typed} WHERE _reason IS NULL
-              WINDOW w AS (PARTITION BY {key} ORDER BY _file, _line)) d
-        WHERE d.n > 1 AND {typed}._file = d.f AND {typed}._line = d.l""")
 
 
 def _check_read_counts(con, result: TableResult) -> None:

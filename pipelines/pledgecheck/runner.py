@@ -76,6 +76,8 @@ def prepare(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date) -> None
         load_business_days(con, cals, as_of.year + 3)
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE business_days (calendar VARCHAR, d DATE, idx BIGINT)")
+        con.execute("CREATE OR REPLACE TEMP TABLE calendar_days (calendar VARCHAR, d DATE, prev_idx BIGINT, "
+                    "next_idx BIGINT)")
 
 
 def run_policy(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date, salt: str,
@@ -159,114 +161,92 @@ GROUP BY GROUPING SETS ((outcome, reason, segment, period, measure), (vsub))
 """
 
 
-# The compact rows (outcome, reason, segment, period, measure, n) and the most severe violating
-# subjects, pseudonymized (pseudonym, violations, worst measure), read from `_cev`.
-COMPACT_ROWS = "SELECT outcome, reason, segment, period, measure, n FROM _cev WHERE g = 1 ORDER BY outcome, reason"
+# Reads of the compact table `_cev` (plain SQL: window functions and FILTER, no engine
+# specifics). Quantiles are exact: `quantile_cont` over the rows the counts stand for, i.e. the
+# values at 0-based positions floor((N-1)q) and ceil((N-1)q) of the sorted rows, interpolated.
+COUNTS = """SELECT outcome, reason, sum(n) AS n FROM _cev WHERE g = 1 GROUP BY outcome, reason ORDER BY outcome, reason"""
+SEGMENTS = """SELECT segment, sum(n) FILTER (WHERE outcome <> 'unknown'), sum(n) FILTER (WHERE outcome = 'violation'),
+       sum(n) FILTER (WHERE outcome = 'ok'), sum(n) FILTER (WHERE outcome = 'exempt'),
+       sum(n) FILTER (WHERE outcome = 'open'), sum(n) FILTER (WHERE outcome = 'due_soon'),
+       sum(n) FILTER (WHERE outcome = 'unknown')
+FROM _cev WHERE g = 1 GROUP BY segment ORDER BY segment"""
+PERIODS = """SELECT period, sum(n) FILTER (WHERE outcome <> 'unknown'), sum(n) FILTER (WHERE outcome = 'violation')
+FROM _cev WHERE g = 1 AND period IS NOT NULL GROUP BY period ORDER BY period"""
+DISTRIBUTIONS = """WITH base AS (
+    SELECT segment, measure, n, outcome FROM _cev WHERE g = 1 AND outcome <> 'unknown' AND measure IS NOT NULL),
+d AS (
+    SELECT 'segment' AS kind, segment AS seg, measure, sum(n) AS n FROM base GROUP BY segment, measure
+    UNION ALL SELECT 'all', NULL, measure, sum(n) FROM base GROUP BY measure
+    UNION ALL SELECT 'violation', NULL, measure, sum(n) FROM base WHERE outcome = 'violation' GROUP BY measure),
+c AS (
+    SELECT kind, seg, measure, n,
+           sum(n) OVER (PARTITION BY kind, seg ORDER BY measure ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum,
+           sum(n) OVER (PARTITION BY kind, seg) AS total
+    FROM d)
+SELECT kind, seg, max(total), sum(measure * n) / max(total), min(measure), max(measure),
+       min(measure) FILTER (WHERE cum > floor((total - 1) * 0.5)), min(measure) FILTER (WHERE cum > ceil((total - 1) * 0.5)),
+       min(measure) FILTER (WHERE cum > floor((total - 1) * 0.95)), min(measure) FILTER (WHERE cum > ceil((total - 1) * 0.95))
+FROM c GROUP BY kind, seg"""
+HISTOGRAM = """SELECT floor(measure / $w) * $w AS b, sum(n) FILTER (WHERE outcome = 'violation'),
+       sum(n) FILTER (WHERE outcome <> 'violation')
+FROM _cev WHERE g = 1 AND outcome <> 'unknown' AND measure IS NOT NULL GROUP BY b ORDER BY b"""
 TOP_OFFENDERS = ("SELECT 's_' || substr(sha256($salt || vsub), 1, 12) AS p, n, worst FROM _cev "
                  "WHERE g = 0 AND vsub IS NOT NULL ORDER BY worst DESC NULLS LAST, n DESC, p LIMIT $k")
 
 
 def _aggregate(con, res: PledgeResult, salt: str) -> None:
-    aggregate_compact(res, con.execute(COMPACT_ROWS).fetchall(),
-                      con.execute(TOP_OFFENDERS, {"salt": salt, "k": OFFENDERS}).fetchall())
-
-
-def aggregate_compact(res: PledgeResult, rows: list[tuple], top: list[tuple]) -> None:
-    """Fill a result's counts, breakdowns, distribution and offenders from the compact rows
-    (engine-independent: any engine that produces the compact table gets the same numbers)."""
+    """Counts, breakdowns, distribution and offenders of a result, from the compact table."""
     res.by_reason = {}
-    tally = {"violation": 0, "exempt": 0, "unknown": 0, "open": 0, "due_soon": 0}
-    segments: dict[str, dict] = {}
-    periods: dict = {}
-    assessed: dict[str, list] = {}
-    for outcome, reason, seg, period, measure, n in rows:
+    for outcome, reason, n in con.execute(COUNTS).fetchall():
+        n = int(n)
         res.by_reason[reason] = res.by_reason.get(reason, 0) + n
-        if outcome in tally:
-            tally[outcome] += n
-        s = segments.setdefault(seg, {"segment": seg, "population": 0, "violations": 0, "ok": 0, "exempt": 0,
-                                      "open": 0, "due_soon": 0, "unknown": 0})
-        s["unknown" if outcome == "unknown" else "population"] += n
-        key = {"violation": "violations"}.get(outcome, outcome)
-        if key in s and key != "unknown":
-            s[key] += n
-        if period is not None:
-            pp = periods.setdefault(period, [0, 0])
-            pp[0] += n if outcome != "unknown" else 0
-            pp[1] += n if outcome == "violation" else 0
-        if outcome != "unknown" and measure is not None:
-            assessed.setdefault(seg, []).append((measure, n, outcome == "violation"))
-    res.violations, res.exempt, res.unknown = tally["violation"], tally["exempt"], tally["unknown"]
-    res.open, res.due_soon = tally["open"], tally["due_soon"]
-    res.population = sum(n for o, _, _, _, _, n in rows if o != "unknown")
+        if outcome == "violation":
+            res.violations += n
+        elif outcome in ("exempt", "unknown", "open", "due_soon"):
+            setattr(res, outcome, getattr(res, outcome) + n)
+        if outcome != "unknown":
+            res.population += n
+    dists = {(kind, seg): row for kind, seg, *row in con.execute(DISTRIBUTIONS).fetchall()}
+    none = (None,) * 8
     res.by_segment = []
-    for seg in sorted(segments):
-        d = segments[seg]
-        dist = _dist(assessed.get(seg, []))
-        res.by_segment.append({**d, "p50": _r(_quantile(dist, 0.5)), "mean": _r(_mean(dist)),
-                               "p95": _r(_quantile(dist, 0.95))})
-    res.by_period = [{"period": p.isoformat(), "population": n, "violations": v}
-                     for p, (n, v) in sorted(periods.items())]
-    every = [x for xs in assessed.values() for x in xs]
-    dist_all = _dist(every)
-    dist_v = _dist([x for x in every if x[2]])
-    vals = (_quantile(dist_v, 0.5), _quantile(dist_v, 0.95), _mean(dist_v), dist_v[-1][0] if dist_v else None,
-            _quantile(dist_all, 0.5), _quantile(dist_all, 0.95), _mean(dist_all))
+    for seg, *counts in con.execute(SEGMENTS).fetchall():
+        d = dists.get(("segment", seg), none)
+        pop, v, ok, ex, op, ds, un = (int(c or 0) for c in counts)
+        res.by_segment.append({"segment": seg, "population": pop, "violations": v, "ok": ok, "exempt": ex, "open": op,
+                               "due_soon": ds, "unknown": un, "p50": _r(_q(d, 0.5)), "mean": _r(d[1]),
+                               "p95": _r(_q(d, 0.95))})
+    res.by_period = [{"period": p.isoformat(), "population": int(n or 0), "violations": int(v or 0)}
+                     for p, n, v in con.execute(PERIODS).fetchall()]
+    a, v = dists.get(("all", None), none), dists.get(("violation", None), none)
+    vals = (_q(v, 0.5), _q(v, 0.95), v[1], v[3], _q(a, 0.5), _q(a, 0.95), a[1])
     keys = ("violation_p50", "violation_p95", "violation_mean", "violation_max", "p50", "p95", "mean")
-    res.measure = {k: (round(float(v), 4) if v is not None else None) for k, v in zip(keys, vals)}
-    res.histogram = _histogram(every)
-    res.offenders = [{"pseudonym": p, "violations": n, "worst": (round(float(m), 2) if m is not None else None)}
-                     for p, n, m in top]
+    res.measure = {k: (round(float(x), 4) if x is not None else None) for k, x in zip(keys, vals)}
+    res.histogram = _histogram(con, a[2], a[3])
+    res.offenders = [{"pseudonym": p, "violations": int(n), "worst": (round(float(m), 2) if m is not None else None)}
+                     for p, n, m in con.execute(TOP_OFFENDERS, {"salt": salt, "k": OFFENDERS}).fetchall()]
 
 
-def _dist(items: list[tuple[float, int, bool]]) -> list[tuple[float, int]]:
-    """(value, count) sorted by value, counts of equal values summed."""
-    acc: dict[float, int] = {}
-    for v, n, _ in items:
-        acc[v] = acc.get(v, 0) + n
-    return sorted(acc.items())
-
-
-def _quantile(dist: list[tuple[float, int]], q: float) -> float | None:
-    """quantile_cont over a weighted distribution: linear interpolation between the values at
-    positions floor((N-1)q) and ceil((N-1)q) of the sorted rows, as DuckDB and Spark compute it."""
-    total = sum(n for _, n in dist)
+def _q(d: tuple, q: float) -> float | None:
+    """quantile_cont from a DISTRIBUTIONS row: total, mean, min, max, lo50, hi50, lo95, hi95."""
+    total = d[0]
     if not total:
         return None
-    h = (total - 1) * q
-    lo, hi = math.floor(h), math.ceil(h)
-    vlo = vhi = None
-    seen = 0
-    for v, n in dist:
-        if vlo is None and lo < seen + n:
-            vlo = v
-        if hi < seen + n:
-            vhi = v
-            break
-        seen += n
-    return vlo if lo == hi else vlo + (vhi - vlo) * (h - lo)
-
-
-def _mean(dist: list[tuple[float, int]]) -> float | None:
-    total = sum(n for _, n in dist)
-    return math.fsum(v * n for v, n in dist) / total if total else None
+    lo, hi = (d[4], d[5]) if q == 0.5 else (d[6], d[7])
+    h = (int(total) - 1) * q
+    return lo if lo == hi else lo + (hi - lo) * (h - math.floor(h))
 
 
 def _r(x) -> float | None:
     return round(float(x), 4) if x is not None else None
 
 
-def _histogram(items: list[tuple[float, int, bool]]) -> list[dict]:
+def _histogram(con, lo: float | None, hi: float | None) -> list[dict]:
     """Measure distribution in <= 20 equal-width bins of a round width (for charts)."""
-    if not items:
+    if lo is None or hi is None:
         return []
-    lo, hi = min(v for v, _, _ in items), max(v for v, _, _ in items)
     span = max(hi - lo, 1e-9)
     raw = span / 20
     mag = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
     width = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    bins: dict[float, list[int]] = {}
-    for v, n, violation in items:
-        b = bins.setdefault(math.floor(v / width) * width, [0, 0])
-        b[0 if violation else 1] += n
-    return [{"bin_start": float(b), "bin_width": float(width), "violations": v, "others": o}
-            for b, (v, o) in sorted(bins.items())]
+    return [{"bin_start": float(b), "bin_width": float(width), "violations": int(v or 0), "others": int(o or 0)}
+            for b, v, o in con.execute(HISTOGRAM, {"w": width}).fetchall()]
