@@ -127,15 +127,16 @@ def test_sample_same_results_as_duckdb(sample, spark, policy):
 
 
 def test_sample_run_writes_identical_result_files(sample, spark, tmp_path):
-    """What `pledgecheck run --engine spark` writes equals the DuckDB run byte for byte."""
+    """What `pledgecheck run --engine spark` writes equals the DuckDB run byte for byte. (xcams:
+    the smallest policy; every policy's results are compared number by number above.)"""
     from pledgecheck.cli import _run
 
     for engine in ("duckdb", "spark"):
-        code = _run("lustmonster", sample, AS_OF, tmp_path / engine, SALT, ":memory:", False, engine, "local[2]")
+        code = _run("xcams", sample, AS_OF, tmp_path / engine, SALT, ":memory:", False, engine, "local[2]")
         assert code == 1   # the sample breaks critical pledges on purpose
     for name in ("results.json", "results.parquet"):
-        a = (tmp_path / "duckdb" / "lustmonster" / AS_OF.isoformat() / name).read_bytes()
-        b = (tmp_path / "spark" / "lustmonster" / AS_OF.isoformat() / name).read_bytes()
+        a = (tmp_path / "duckdb" / "xcams" / AS_OF.isoformat() / name).read_bytes()
+        b = (tmp_path / "spark" / "xcams" / AS_OF.isoformat() / name).read_bytes()
         assert a == b, name
 
 
