@@ -25,6 +25,7 @@ import polars as pl
 
 from .calendars import business_days
 from .contract import Contract, Table, load_contract
+from .detectors import EMAIL
 from .duration import Duration
 from .policy import (
     AgeParams, BackupParams, CardParams, ColumnAbsentParams, ConsentParams, DeadlineParams,
@@ -625,15 +626,12 @@ def tcf_strings(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> n
     return _outcome(rows, np.zeros(df.height, dtype=bool), bad)
 
 
-EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])")
-
-
 def pseudonymized(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.ndarray:
     """docs/CHECKS.md#pseudonymized: blank is unknown; an e-mail address anywhere is a violation."""
     p: PseudonymParams = pledge.params
     s = df[p.column].cast(pl.Utf8)
     blank = ~nonblank(s)
-    found = np.array([bool(v) and EMAIL_RE.search(v) is not None for v in s.to_list()], dtype=bool)
+    found = np.array([bool(v) and EMAIL.search(v) is not None for v in s.to_list()], dtype=bool)
     return _outcome(ctx.scope(pledge, table, df), blank, found)
 
 
