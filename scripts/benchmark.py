@@ -3,6 +3,7 @@
     python scripts/benchmark.py                       # 1M, 10M and 100M access-log events
     python scripts/benchmark.py --sizes 1M,10M --policy livejasmin
     python scripts/benchmark.py --sizes 50k --no-gx   # a quick smoke run
+    python scripts/benchmark.py --sizes 10M --spark-max 10M   # with the Spark engine beside DuckDB
 
 Worlds are generated once into --work (kept for re-runs; 100M events need about 2 GB of disk)
 with accounts = events / 20. Each step runs in its own process; the table is printed at the
@@ -36,6 +37,9 @@ def main() -> int:
     ap.add_argument("--work", default="/tmp/pledgecheck-bench", help="where worlds and run folders go")
     ap.add_argument("--gx-max", default="10M", help="largest world the GX-pandas baseline runs on")
     ap.add_argument("--no-gx", action="store_true", help="skip the GX-pandas baseline")
+    ap.add_argument("--spark-max", default="0", help="largest world also run on the Spark engine (needs the "
+                    "`spark` extra and Java; 0: none)")
+    ap.add_argument("--spark-master", default="local[2]")
     args = ap.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -52,6 +56,9 @@ def main() -> int:
             line["floor"] = child("floor", args.policy, str(world))
             status.update(f"[{label}] full run of {args.policy}")
             line["full"] = child("full", args.policy, str(world), str(work / "runs"))
+            if events <= size(args.spark_max):
+                status.update(f"[{label}] full run of {args.policy} on Spark ({args.spark_master})")
+                line["spark"] = child("spark", args.policy, str(world), str(work / "runs"), args.spark_master)
             if not args.no_gx and events <= size(args.gx_max):
                 status.update(f"[{label}] pledgecheck on the GX-expressible pledges")
                 line["subset"] = child("subset", args.policy, str(world))
@@ -75,11 +82,14 @@ def _s(step: dict | None, key: str = "seconds", fmt: str = "{:.1f}") -> str:
 def print_table(lines: list[dict]) -> None:
     t = Table(title="pledgecheck benchmark (wall seconds, peak RSS MB)")
     for col in ("events", "rows read", "full s", "rows/s", "full RSS", "floor s", "full/floor", "ns/row",
-                "subset s", "GX s", "GX RSS", "GX/subset", "generate s", "generate RSS"):
+                "subset s", "GX s", "GX RSS", "GX/subset", "Spark s", "Spark RSS", "Spark/full",
+                "generate s", "generate RSS"):
         t.add_column(col, justify="right")
     for ln in lines:
-        full, floor, gx, sub, gen = (ln.get(k) for k in ("full", "floor", "gx", "subset", "generate"))
+        full, floor, gx, sub, gen, spark = (ln.get(k) for k in ("full", "floor", "gx", "subset", "generate",
+                                                                 "spark"))
         ok = full and "error" not in full
+        spark_ok = ok and spark and "error" not in spark
         t.add_row(
             f"{ln['events']:,}", f"{full['rows']:,}" if ok else "-", _s(full),
             f"{full['rows'] / full['seconds']:,.0f}" if ok else "-", _s(full, "rss_mb", "{:.0f}"),
@@ -88,6 +98,9 @@ def print_table(lines: list[dict]) -> None:
             f"{full['seconds'] / full['rows'] * 1e9:.0f}" if ok else "-",
             _s(sub), _s(gx), _s(gx, "rss_mb", "{:.0f}"),
             f"{gx['seconds'] / sub['seconds']:.1f}x" if gx and sub and "error" not in gx and "error" not in sub else "-",
+            _s(spark), _s(spark, "rss_mb", "{:.0f}"),
+            (f"{spark['seconds'] / full['seconds']:.1f}x"
+             + ("" if spark["digest"] == full["digest"] else " (results differ!)")) if spark_ok else "-",
             _s(gen), _s(gen, "rss_mb", "{:.0f}"))
     Console(width=220).print(t)
 

@@ -34,3 +34,25 @@ def test_every_step_runs_on_a_small_world(tmp_path):
     assert full["rows"] == sub["rows"] >= floor["rows"] > 0
     assert full["errors"] == 0 and full["pledges"] == len(load_policy(resolve_policy("xcams")).pledges)
     assert any((tmp_path / "runs").rglob("results.json"))
+
+
+def test_spark_step_gives_the_duckdb_results(tmp_path):
+    """The benchmark's Spark column runs the same checks: its digest equals the DuckDB run's."""
+    import os
+
+    import pytest
+
+    from pledgecheck.spark.session import spark_available
+
+    why = spark_available()
+    if why and os.environ.get("PLEDGECHECK_REQUIRE_SPARK") != "1":
+        pytest.skip(why)
+    world = tmp_path / "w"
+    assert "error" not in bench.child("generate", "xcams", str(world), 2000, 100)
+    full = bench.child("full", "xcams", str(world), str(tmp_path / "runs"))
+    spark = bench.child("spark", "xcams", str(world), str(tmp_path / "runs"), "local[2]")
+    assert "error" not in spark, spark
+    assert spark["step"] == "spark" and spark["rows"] == full["rows"] and spark["pledges"] == full["pledges"]
+    assert spark["digest"] == full["digest"]
+    assert full["children_rss_mb"] == 0 and spark["children_rss_mb"] > 100   # the JVM's memory is counted
+    assert (tmp_path / "runs" / "spark").is_dir() and (tmp_path / "runs" / "duckdb").is_dir()
