@@ -39,9 +39,9 @@ def write_table(folder: Path, table: str, rows: list[dict], fmt: str = "csv") ->
     return path
 
 
-def evaluate(tmp_path: Path, tables: dict[str, list[dict]], pledges: list[dict], as_of: date,
-             calendar: str | None = None, salt: str = "test-salt") -> dict:
-    """Ingest `tables` (written as CSV), run `pledges`; returns {pledge suffix: PledgeResult}."""
+def edge_case(tmp_path: Path, tables: dict[str, list[dict]], pledges: list[dict], calendar: str | None = None):
+    """A hand-built case: `tables` written as CSV into an export folder, and a policy `t` of
+    `pledges` (ids prefixed `t.`). Returns (export folder, policy)."""
     export = tmp_path / "export"
     for name, rows in tables.items():
         write_table(export, name, rows)
@@ -50,6 +50,13 @@ def evaluate(tmp_path: Path, tables: dict[str, list[dict]], pledges: list[dict],
         "pledges": [{"kind": "retention", "category": "user", "quote": "q", "section": "s", **p,
                      "id": f"t.{p['id']}"} for p in pledges],
     }, "test")
+    return export, policy
+
+
+def evaluate(tmp_path: Path, tables: dict[str, list[dict]], pledges: list[dict], as_of: date,
+             calendar: str | None = None, salt: str = "test-salt") -> dict:
+    """Ingest `tables` (written as CSV), run `pledges`; returns {pledge suffix: PledgeResult}."""
+    export, policy = edge_case(tmp_path, tables, pledges, calendar)
     con = connect()
     rep = ingest(con, export)
     assert rep.reconciles()

@@ -22,14 +22,14 @@ if WHY:
     pytest.skip(WHY, allow_module_level=True)
 
 import test_checks_edge as edge  # noqa: E402
-from conftest import write_table  # noqa: E402
+from conftest import edge_case  # noqa: E402
 
 from pledgecheck import generate  # noqa: E402
 from pledgecheck.checks import macros_sql  # noqa: E402
 from pledgecheck.engine import connect  # noqa: E402
 from pledgecheck.ingest import ingest  # noqa: E402
 from pledgecheck.pipeline import check_export  # noqa: E402
-from pledgecheck.policy import load_policy, parse_policy, policies_dir  # noqa: E402
+from pledgecheck.policy import load_policy, policies_dir  # noqa: E402
 from pledgecheck.runner import run_policy  # noqa: E402
 from pledgecheck.spark import SparkConnection, spark_session  # noqa: E402
 from pledgecheck.spark.ingest import ingest as spark_ingest  # noqa: E402
@@ -152,14 +152,7 @@ def test_second_seed_mixed_formats_same_results(second_seed, spark, policy):
 def evaluate_both(tmp_path: Path, spark, tables, pledges, as_of, calendar=None) -> dict:
     """test_checks_edge's evaluate, on DuckDB and on Spark; asserts they agree and returns the
     Spark results (the hand-worked expectations are then asserted on Spark's numbers)."""
-    export = tmp_path / "export"
-    for name, rows in tables.items():
-        write_table(export, name, rows)
-    policy = parse_policy({
-        "policy": {"id": "t", "name": "test", "calendar": calendar},
-        "pledges": [{"kind": "retention", "category": "user", "quote": "q", "section": "s", **p,
-                     "id": f"t.{p['id']}"} for p in pledges],
-    }, "test")
+    export, policy = edge_case(tmp_path, tables, pledges, calendar)
     con = connect()
     rep = ingest(con, export)
     sc = SparkConnection(spark)
