@@ -1,6 +1,9 @@
 """Hand-built edge cases for every check family; expected counts worked out by hand."""
 from datetime import date
 
+import numpy as np
+import pytest
+
 AS_OF = date(2026, 6, 15)
 
 
@@ -87,6 +90,16 @@ def test_consent_as_of_join(evaluate_in):
     assert r.by_reason == {"covered": 4, "expired": 1, "withdrawn": 2, "no_consent": 3}
     assert r.violations == 6 and r.population == 10
     assert abs(r.coverage - 0.4) < 1e-9
+    # distributions are those of the raw rows (days from the consent in force to the send;
+    # no consent in force: no measure), 31 twice so that a compact row stands for two
+    days = {"s1": 151, "s2": 365, "s3": 31, "s4": 0, "s5": 152, "s6": 31, "s9": 28}
+    bad = [days[s] for s in ("s2", "s4", "s6")]
+    every = list(days.values())
+    expected = {"p50": np.quantile(every, 0.5), "p95": np.quantile(every, 0.95), "mean": np.mean(every),
+                "violation_p50": np.quantile(bad, 0.5), "violation_p95": np.quantile(bad, 0.95),
+                "violation_mean": np.mean(bad), "violation_max": max(bad)}
+    assert r.measure == pytest.approx({k: round(float(v), 4) for k, v in expected.items()})
+    assert sum(b["violations"] + b["others"] for b in r.histogram) == len(every)
 
 
 def test_consent_threshold_below_one(evaluate_in):

@@ -161,9 +161,12 @@ GROUP BY GROUPING SETS ((outcome, reason, segment, period, measure), (vsub))
 """
 
 
-# Reads of the compact table `_cev` (plain SQL: window functions and FILTER, no engine
-# specifics). Quantiles are exact: `quantile_cont` over the rows the counts stand for, i.e. the
-# values at 0-based positions floor((N-1)q) and ceil((N-1)q) of the sorted rows, interpolated.
+# Reads of the compact table `_cev` (plain SQL: FILTER, no engine specifics). Distributions
+# are exact: the compact rows are expanded back to the rows they count (`n` copies of each
+# measure) and `quantile_cont` interpolates between the closest ranks, as over the raw rows.
+# (A running sum over the sorted compact rows gives the same ranks, but checks with a
+# continuous measure, e.g. consent age in seconds, barely compact, and the window sort cost
+# 10 s where the expansion costs 0.5 s at 3.5M rows.)
 COUNTS = """SELECT outcome, reason, sum(n) AS n FROM _cev WHERE g = 1 GROUP BY outcome, reason ORDER BY outcome, reason"""
 SEGMENTS = """SELECT segment, sum(n) FILTER (WHERE outcome <> 'unknown'), sum(n) FILTER (WHERE outcome = 'violation'),
        sum(n) FILTER (WHERE outcome = 'ok'), sum(n) FILTER (WHERE outcome = 'exempt'),
@@ -172,21 +175,15 @@ SEGMENTS = """SELECT segment, sum(n) FILTER (WHERE outcome <> 'unknown'), sum(n)
 FROM _cev WHERE g = 1 GROUP BY segment ORDER BY segment"""
 PERIODS = """SELECT period, sum(n) FILTER (WHERE outcome <> 'unknown'), sum(n) FILTER (WHERE outcome = 'violation')
 FROM _cev WHERE g = 1 AND period IS NOT NULL GROUP BY period ORDER BY period"""
-DISTRIBUTIONS = """WITH base AS (
-    SELECT segment, measure, n, outcome FROM _cev WHERE g = 1 AND outcome <> 'unknown' AND measure IS NOT NULL),
-d AS (
-    SELECT 'segment' AS kind, segment AS seg, measure, sum(n) AS n FROM base GROUP BY segment, measure
-    UNION ALL SELECT 'all', NULL, measure, sum(n) FROM base GROUP BY measure
-    UNION ALL SELECT 'violation', NULL, measure, sum(n) FROM base WHERE outcome = 'violation' GROUP BY measure),
-c AS (
-    SELECT kind, seg, measure, n,
-           sum(n) OVER (PARTITION BY kind, seg ORDER BY measure ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum,
-           sum(n) OVER (PARTITION BY kind, seg) AS total
-    FROM d)
-SELECT kind, seg, max(total), sum(measure * n) / max(total), min(measure), max(measure),
-       min(measure) FILTER (WHERE cum > floor((total - 1) * 0.5)), min(measure) FILTER (WHERE cum > ceil((total - 1) * 0.5)),
-       min(measure) FILTER (WHERE cum > floor((total - 1) * 0.95)), min(measure) FILTER (WHERE cum > ceil((total - 1) * 0.95))
-FROM c GROUP BY kind, seg"""
+DISTRIBUTIONS = """WITH x AS (
+    SELECT segment, outcome, measure, unnest(range(n)) AS copy
+    FROM _cev WHERE g = 1 AND outcome <> 'unknown' AND measure IS NOT NULL)
+SELECT 'segment' AS kind, segment AS seg, count(*), avg(measure), min(measure), max(measure),
+       quantile_cont(measure, 0.5), quantile_cont(measure, 0.95) FROM x GROUP BY segment
+UNION ALL SELECT 'all', NULL, count(*), avg(measure), min(measure), max(measure),
+       quantile_cont(measure, 0.5), quantile_cont(measure, 0.95) FROM x
+UNION ALL SELECT 'violation', NULL, count(*), avg(measure), min(measure), max(measure),
+       quantile_cont(measure, 0.5), quantile_cont(measure, 0.95) FROM x WHERE outcome = 'violation'"""
 HISTOGRAM = """SELECT floor(measure / $w) * $w AS b, sum(n) FILTER (WHERE outcome = 'violation'),
        sum(n) FILTER (WHERE outcome <> 'violation')
 FROM _cev WHERE g = 1 AND outcome <> 'unknown' AND measure IS NOT NULL GROUP BY b ORDER BY b"""
@@ -207,7 +204,7 @@ def _aggregate(con, res: PledgeResult, salt: str) -> None:
         if outcome != "unknown":
             res.population += n
     dists = {(kind, seg): row for kind, seg, *row in con.execute(DISTRIBUTIONS).fetchall()}
-    none = (None,) * 8
+    none = (None,) * 6
     res.by_segment = []
     for seg, *counts in con.execute(SEGMENTS).fetchall():
         d = dists.get(("segment", seg), none)
@@ -227,13 +224,8 @@ def _aggregate(con, res: PledgeResult, salt: str) -> None:
 
 
 def _q(d: tuple, q: float) -> float | None:
-    """quantile_cont from a DISTRIBUTIONS row: total, mean, min, max, lo50, hi50, lo95, hi95."""
-    total = d[0]
-    if not total:
-        return None
-    lo, hi = (d[4], d[5]) if q == 0.5 else (d[6], d[7])
-    h = (int(total) - 1) * q
-    return lo if lo == hi else lo + (hi - lo) * (h - math.floor(h))
+    """The quantile of a DISTRIBUTIONS row: total, mean, min, max, p50, p95."""
+    return (d[4] if q == 0.5 else d[5]) if d[0] else None
 
 
 def _r(x) -> float | None:
