@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import stat
 from datetime import datetime
 from pathlib import Path

@@ -103,6 +103,13 @@ _MEASURED = ("population", "violations", "exempt", "unknown", "open", "due_soon"
              "by_period", "measure", "histogram", "offenders")
 
 
+def check_key(sql: str, params: dict | None) -> tuple:
+    """How evaluations are told apart: the SQL and its parameter values. Pledges with equal
+    keys (the same promise stated in several sections) are measured once; the Spark engine
+    keys its prefetched checks the same way."""
+    return (sql, tuple(sorted((k, repr(v)) for k, v in (params or {}).items())))
+
+
 def evaluate(con, pledge: Pledge, policy_id: str, as_of: date, salt: str, present: set[str],
              missing_reason: dict[str, str], contract: Contract, calendar: str | None = None,
              cache: dict | None = None) -> PledgeResult:
@@ -124,7 +131,7 @@ def evaluate(con, pledge: Pledge, policy_id: str, as_of: date, salt: str, presen
         why = "; ".join(missing_reason.get(t, f"no {t} export") for t in absent)
         res.message = f"not checked: {why}"
         return res
-    key = (rendered.sql, tuple(sorted((k, repr(v)) for k, v in rendered.params.items())))
+    key = check_key(rendered.sql, rendered.params)
     if cache is not None and key in cache:
         for name, value in cache[key].items():
             setattr(res, name, copy.deepcopy(value))

@@ -15,6 +15,7 @@ import sys
 from datetime import date
 
 from ..errors import EngineError
+from ..runner import check_key
 from .translate import MACROS, keyed, macro_names, to_spark, to_spark_tree
 
 DEFAULT_MASTER = "local[2]"
@@ -138,9 +139,6 @@ class SparkConnection:
 
         self._drop_batch()
         runner.prepare(self, policy, as_of)   # macros, UDFs, calendars for the business-day functions
-        # what the runner will create for each check (its compact table, or the rows themselves)
-        wrap = getattr(runner, "COMPACT", None)
-        self._table = "_cev" if wrap else "_ev"
         for pledge in policy.pledges:
             try:
                 r = render(pledge, contract, as_of, present, calendar)
@@ -148,8 +146,8 @@ class SparkConnection:
                 continue
             if [t for t in r.tables if t not in present and t != "legal_holds"]:
                 continue
-            body = wrap.format(sql=r.sql) if wrap else r.sql
-            key = _key(body, r.params)
+            body = runner.COMPACT.format(sql=r.sql)   # what the runner creates for each check
+            key = check_key(body, r.params)
             if key in self._keys:
                 continue
             # one job per check (one union of every check makes Catalyst's plan explode);
@@ -177,7 +175,7 @@ class SparkConnection:
         self._answers.clear()
 
     def _answer(self, sql: str, params) -> list[tuple] | None:
-        """Rows of an `_ev` query for the current key from a grouped query, or None."""
+        """Rows of a query over `_cev` for the current key from a grouped query, or None."""
         pkey = repr(sorted((params or {}).items()))
         hit = self._answers.get((sql, pkey))
         if hit is None:
@@ -226,7 +224,7 @@ class SparkConnection:
         m = _CREATE.match(head)
         if m:
             name, body = m.group(4).strip('"'), m.group(5)
-            key = _key(body, _args_duck(body, params))
+            key = check_key(body, _args_duck(body, params))
             if name == self._table and self._batch is not None and key in self._keys:
                 self._current = self._keys[key]
                 self._parts[self._current].createOrReplaceTempView(name)
@@ -342,11 +340,6 @@ class SparkConnection:
 
         self.spark.udf.register("pledgecheck_add_business_days", add_business_days, DateType())
         self.spark.udf.register("pledgecheck_next_working_day", next_working_day, DateType())
-
-
-def _key(sql: str, params: dict | None) -> tuple:
-    """How the runner tells checks apart (runner.evaluate's cache key)."""
-    return (sql, tuple(sorted((k, repr(v)) for k, v in (params or {}).items())))
 
 
 def _args_duck(sql: str, params) -> dict:
