@@ -192,3 +192,35 @@ def test_parquet_is_checked_like_csv(tmp_path):
     assert any(r.startswith("created_at: cannot read") for r in reasons)
     assert any(r.startswith("channel: not one of the allowed values") for r in reasons)
     assert any("duplicate key ticket_id (first seen at" in r for r in reasons)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_blank_and_space_padded_texts(tmp_path, fmt):
+    """A blank text is a missing value and spaces around a value are not part of it, in every
+    text column that is parsed (timestamps, booleans)."""
+    rows = [("T1", " 2024-01-31T10:00:00+02:00 ", "", " yes"),   # padded instant; blank optional: null
+            ("T2", "2024-01-01T00:00:00Z   ", "   ", "no "),      # trailing spaces
+            ("T3", "   ", None, ""),                              # blank required instant: missing
+            ("T4", "2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z", "maybe")]  # not a boolean
+    cols = ["ticket_id", "created_at", "closed_at", "abuse_flag"]
+    if fmt == "csv":
+        (tmp_path / "support_tickets.csv").write_text(
+            "ticket_id,created_at,closed_at,channel,category,last_message_at,abuse_flag\n" + "".join(
+                f'{t},"{c}","{x or ""}",email,c,,"{a}"\n' for t, c, x, a in rows), encoding="utf-8")
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(cols)}
+                         | {"channel": pa.array(["email"] * 4), "category": pa.array(["c"] * 4),
+                            "last_message_at": pa.array([None] * 4, pa.string())})
+        pq.write_table(table, tmp_path / "support_tickets.parquet")
+    con, rep = load(tmp_path)
+    t = rep.tables["support_tickets"]
+    assert (t.rows_read, t.rows_loaded, t.rows_quarantined) == (4, 2, 2)
+    first = 2 if fmt == "csv" else 1   # a CSV's first record is on line 2 (after its header)
+    assert {line: reason for _, line, reason in quarantine(con)} == {
+        first + 2: "created_at: required value missing", first + 3: "abuse_flag: cannot read as boolean"}
+    got = con.execute("SELECT ticket_id, CAST(created_at AS VARCHAR), closed_at, abuse_flag FROM support_tickets "
+                      "ORDER BY 1").fetchall()
+    assert got == [("T1", "2024-01-31 08:00:00", None, True), ("T2", "2024-01-01 00:00:00", None, False)]

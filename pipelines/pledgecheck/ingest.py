@@ -307,7 +307,10 @@ def _cast(col: Column, src_type: str | None, tz: str) -> tuple[str, str]:
     if src_type is None:  # optional column absent from the file
         return f"CAST(NULL AS {SQL_TYPES[col.type]})", "false"
     text = src_type == "VARCHAR"
-    src = f"nullif(trim({c}), '')" if text else c
+    # a blank text is a missing value: nullif(trim(c), ''), with trim (2.5 s per 12.7M values)
+    # only where there is something to trim (0.2 s)
+    src = (f"CASE WHEN {c} = '' OR starts_with({c}, ' ') OR ends_with({c}, ' ') THEN nullif(trim({c}), '') "
+           f"ELSE {c} END") if text else c
     if col.type == "timestamp":
         if text:
             # an instant with an offset: its UTC wall time (make_timestamp(epoch_us(x)) is 10x faster
