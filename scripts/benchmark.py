@@ -5,7 +5,7 @@
     python scripts/benchmark.py --sizes 50k --no-gx   # a quick smoke run
     python scripts/benchmark.py --sizes 10M --spark-max 10M   # with the Spark engine beside DuckDB
 
-Worlds are generated once into --work (kept for re-runs; 100M events need about 2 GB of disk)
+Worlds are generated once into --work (kept for re-runs; 100M events need about 12.5 GB of disk)
 with accounts = events / 20. Each step runs in its own process; the table is printed at the
 end, one line per size, and also written as JSON next to the worlds.
 """
