@@ -61,7 +61,7 @@ def evaluate(tmp_path: Path, tables: dict[str, list[dict]], pledges: list[dict],
     rep = ingest(con, export)
     assert rep.reconciles()
     assert not rep.errors, rep.errors
-    present = {t for t, r in rep.tables.items() if r.present} | {"legal_holds"}
+    present = rep.present | {"legal_holds"}
     results = run_policy(con, policy, as_of, salt, present)
     for r in results:
         assert r.status != "error", r.message

@@ -159,7 +159,7 @@ def evaluate_both(tmp_path: Path, spark, tables, pledges, as_of, calendar=None) 
     sc = SparkConnection(spark)
     srep = spark_ingest(sc, export)
     assert srep.as_rows() == rep.as_rows()
-    present = {t for t, r in rep.tables.items() if r.present} | {"legal_holds"}
+    present = rep.present | {"legal_holds"}
     duck = run_policy(con, policy, as_of, "test-salt", present)
     from pledgecheck.contract import load_contract
 

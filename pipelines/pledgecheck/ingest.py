@@ -84,6 +84,11 @@ class IngestReport:
     def errors(self) -> dict[str, str]:
         return {t: r.error for t, r in self.tables.items() if r.error}
 
+    @property
+    def present(self) -> set[str]:
+        """The tables the export holds (read without a table-level error)."""
+        return {t for t, r in self.tables.items() if r.present}
+
     def reconciles(self) -> bool:
         return all(f.rows_read == f.rows_loaded + f.rows_quarantined
                    for r in self.tables.values() for f in r.files)

@@ -74,10 +74,10 @@ def check_export(policy: str | Policy, export_dir: str | Path, as_of: date, salt
         con = SparkConnection(master=spark_master or DEFAULT_MASTER)
         rep = spark_ingest(con, export_dir, contract, progress=tick)
         # every check in fewer Spark jobs before the runner asks for them; the results are the same
-        con.prefetch(pol, as_of, {t for t, r in rep.tables.items() if r.present}, contract, pol.policy.calendar)
+        con.prefetch(pol, as_of, rep.present, contract, pol.policy.calendar)
     else:
         raise PledgecheckError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")
-    present = {t for t, r in rep.tables.items() if r.present}
+    present = rep.present
     missing = {t: f"{t}: {r.error}" if r.error else f"no {t} export in {export_dir}" for t, r in rep.tables.items()
                if not r.present}
     findings = lint_policy(pol, contract)
