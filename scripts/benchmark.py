@@ -6,13 +6,16 @@
     python scripts/benchmark.py --sizes 10M --spark-max 10M   # with the Spark engine beside DuckDB
 
 Worlds are generated once into --work (kept for re-runs; 100M events need about 12.5 GB of disk)
-with accounts = events / 20. Each step runs in its own process; the table is printed at the
+with accounts = events / 20, by --workers processes (one per core by default) and without the
+ground truth (`generate_world(..., truth=False)`: the benchmark compares engines; the tests
+check the counts). Each step runs in its own process; the table is printed at the
 end, one line per size, and also written as JSON next to the worlds.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -40,6 +43,8 @@ def main() -> int:
     ap.add_argument("--spark-max", default="0", help="largest world also run on the Spark engine (needs the "
                     "`spark` extra and Java; 0: none)")
     ap.add_argument("--spark-master", default="local[2]")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="processes generating a world's shards at once (default: one per core)")
     args = ap.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -51,7 +56,7 @@ def main() -> int:
         line = {"size": label, "events": events, "accounts": accounts}
         with console.status(f"[{label}] generating {events:,} events, {accounts:,} accounts") as status:
             if not (world / "manifest.json").exists():
-                line["generate"] = child("generate", args.policy, str(world), events, accounts)
+                line["generate"] = child("generate", args.policy, str(world), events, accounts, args.workers)
             status.update(f"[{label}] floor: one aggregate pass")
             line["floor"] = child("floor", args.policy, str(world))
             status.update(f"[{label}] full run of {args.policy}")

@@ -233,22 +233,25 @@ def run_subset(policy: str, export: str) -> dict:
     return {"step": "subset", "seconds": wall, "rows": rows, "rss_mb": peak_rss_mb(), "pledges": len(run.results)}
 
 
-def run_generate(policy: str, export: str, events: int, accounts: int) -> dict:
+def run_generate(policy: str, export: str, events: int, accounts: int, workers: int = 1) -> dict:
+    """Generate a benchmark world: shards built by `workers` processes, no ground truth (the
+    benchmark compares engines, not counts; the tests check the counts)."""
     from .generate import generate_world
 
     t0 = time.perf_counter()
     manifest = generate_world(Path(export), load_policy(resolve_policy(policy)), seed=1, accounts=accounts,
-                              events=events, as_of=AS_OF)
+                              events=events, as_of=AS_OF, workers=workers, truth=False)
     wall = time.perf_counter() - t0
     size = sum(f.stat().st_size for f in Path(export).rglob("*") if f.is_file())
-    return {"step": "generate", "seconds": wall, "rows": sum(manifest["tables"].values()), "rss_mb": peak_rss_mb(),
-            "bytes": size}
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if workers > 1 else 0.0
+    return {"step": "generate", "seconds": wall, "rows": sum(manifest["tables"].values()),
+            "rss_mb": peak_rss_mb() + workers * worker, "worker_rss_mb": worker, "workers": workers, "bytes": size}
 
 
 def main(argv: list[str]) -> None:
     step, policy, export = argv[:3]
     if step == "generate":
-        print(json.dumps(run_generate(policy, export, int(argv[3]), int(argv[4]))))
+        print(json.dumps(run_generate(policy, export, int(argv[3]), int(argv[4]), *map(int, argv[5:6]))))
         return
     fn = {"full": lambda: run_full(policy, export, argv[3]),
           "spark": lambda: run_full(policy, export, argv[3], "spark", argv[4] if len(argv) > 4 else "local[2]"),

@@ -31,16 +31,19 @@ as-of date and null optional timestamps. Names and e-mails are fake (`user12@exa
 
 Memory stays bounded at any size: the world is built in shards of at most `SHARD_ACCOUNTS`
 accounts (one shard for small worlds). Each shard is a world of its own customers (numbered on
-from the previous shard's, like every other id, so keys are unique across shards), with their
-orders, consents, requests, holds, erasures, backups and access-log share (`events` split in
-proportion to the accounts, generated in chunks of at most `CHUNK_ROWS` rows), drawn from
-random streams of its own (shard 0 keeps the plain stream names, so a one-shard world is the
-same as before sharding). Every table's shard is appended to the table's single file (a
-Parquet row group, CSV/JSONL/log lines) and the truth of a shard is computed over its rows
-and its own auxiliary tables, then added up (`Truth.absorb`): every check is per row or per
-subject, and subjects (accounts and anonymous visitors) never span shards. The registers that
-are not about accounts (breaches, vulnerability reports, affiliate exports) get a share per
-shard with ids numbered on; the shared aggregates, a fixed-size register, come from shard 0.
+from the previous shard's), with their orders, consents, requests, holds, erasures, backups
+and access-log share (`events` split in proportion to the accounts, generated in chunks of at
+most `CHUNK_ROWS` rows), drawn from random streams of its own (shard 0 keeps the plain stream
+names, so a one-shard world is the same as before sharding). Every other id of shard k > 0 is
+numbered in a block of its own (from k * ID_BLOCK + 1), so keys are unique across shards and a
+shard needs nothing of the ones before it: `workers` processes build shards at once, each
+shard's tables are encoded into chunk files, and the parent appends them in shard order to the
+table's single file (Parquet row groups, CSV/JSONL/log lines), so the files do not depend on
+the number of workers. The truth of a shard is computed over its rows and its own auxiliary
+tables, then added up (`Truth.absorb`): every check is per row or per subject, and subjects
+(accounts and anonymous visitors) never span shards. The registers that are not about
+accounts (breaches, vulnerability reports, affiliate exports) get a share per shard; the
+shared aggregates, a fixed-size register, come from shard 0.
 
 ## Generator notes
 Decisions on points docs/CHECKS.md leaves open (the expected counts follow them):
@@ -76,8 +79,13 @@ import gc
 import hashlib
 import ipaddress
 import json
+import multiprocessing as mp
+import shutil
+import tempfile
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -106,6 +114,8 @@ EXTENSIONS = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl", "combined": 
 CHUNK_ROWS = 1_000_000
 # Accounts per shard: every table but the access log is built in memory one shard at a time.
 SHARD_ACCOUNTS = 50_000
+# Ids of a prefix (and affiliate export rows) each shard k > 0 numbers from k * ID_BLOCK + 1.
+ID_BLOCK = 100_000_000
 MIN_SHARD_ACCOUNTS = 20
 # Tables whose timestamps are written with explicit offsets (+02:00, -05:00, Z...), same instant.
 OFFSET_TABLES = ("consent_events", "support_tickets", "downloads", "breach_incidents")
@@ -162,11 +172,14 @@ FUTURE_SHARE = 0.002  # records dated after the as-of date (outcome unknown)
 def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int = 1000, events: int | None = None,
                    as_of: date = date(2026, 11, 1), fmt: str = "parquet", access_log_format: str = "table",
                    progress: Callable[[str, int], None] | None = None,
-                   shard_accounts: int | None = None) -> dict:
+                   shard_accounts: int | None = None, workers: int = 1, truth: bool = True) -> dict:
     """Write a synthetic export for `policy` into `out_dir`; return (and write) its manifest.
 
     The world is built in shards of at most `shard_accounts` accounts (default SHARD_ACCOUNTS),
-    each appended to every table's file, so memory stays bounded at any size."""
+    each appended to every table's file, so memory stays bounded at any size. `workers` > 1
+    builds that many shards at once in worker processes (the files are the same as with one).
+    `truth=False` skips the ground truth (about 40% of the work): the manifest then has no
+    `expected` counts, which suits benchmark worlds."""
     if fmt not in (*FORMATS, "mixed"):
         raise ValueError(f"format {fmt!r}: use parquet, csv, jsonl or mixed")
     if access_log_format not in ("table", "combined"):
@@ -179,6 +192,8 @@ def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int =
     size = SHARD_ACCOUNTS if shard_accounts is None else shard_accounts
     if size < MIN_SHARD_ACCOUNTS:
         raise ValueError(f"shard_accounts must be at least {MIN_SHARD_ACCOUNTS}")
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     contract = load_contract()
@@ -193,35 +208,108 @@ def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int =
                          _arrow_schema(contract.table(name), name in OFFSET_TABLES)) for name in contract.tables}
     shards = -(-accounts // size)
     bounds = [accounts * k // shards for k in range(shards + 1)]
-    shared = Shared(pool_for=accounts)
-    truth = Truth(policy, as_of, {}, contract)
+    whole = Truth(policy, as_of, {}, contract) if truth else None
     counts = dict.fromkeys(contract.tables, 0)
-    try:
-        for k in range(shards):
-            lo, hi = bounds[k], bounds[k + 1]
-            world = World(policy, seed, hi - lo, as_of, contract, shard=k, offset=lo, shared=shared)
-            tables = world.build()
-            part = Truth(policy, as_of, tables, contract)  # this shard's subjects, holds, consents, erasures
-            for name in contract.tables:
-                if name == "web_access_logs":
-                    n_events = events * hi // accounts - events * lo // accounts
-                    chunks = world.access_log_chunks(n_events, combined=formats[name] == "combined")
-                else:
-                    chunks = iter([tables.pop(name)])
-                counts[name] = _write_table(sinks[name], name, chunks, part, world, progress, counts[name])
-            truth.absorb(part)
-            del world, tables, part, chunks
-            _release_memory()
-    finally:
-        for sink in sinks.values():
-            sink.close()
+    with tempfile.TemporaryDirectory(prefix=".shards-", dir=out) as tmp:
+        jobs = [_ShardJob(policy, seed, as_of, k, bounds[k], bounds[k + 1],
+                          events * bounds[k + 1] // accounts - events * bounds[k] // accounts,
+                          formats, accounts, Path(tmp) / f"shard{k}", truth, CHUNK_ROWS) for k in range(shards)]
+        try:
+            for done in _shards_in_order(jobs, workers):
+                for name in contract.tables:  # append the shard's parts in table and chunk order
+                    for part, rows in done.parts[name]:
+                        counts[name] = sinks[name].append(part, rows, counts[name])
+                        if progress:
+                            progress(name, counts[name])
+                if whole is not None:
+                    whole.absorb(done.tally)
+                shutil.rmtree(Path(tmp) / f"shard{done.k}", ignore_errors=True)
+        finally:
+            for sink in sinks.values():
+                sink.close()
 
     manifest = {
         "generator": GENERATOR, "policy": policy.id, "seed": seed, "accounts": accounts, "events": events,
-        "as_of": as_of.isoformat(), "format": fmt, "tables": counts, "expected": truth.expected(),
+        "as_of": as_of.isoformat(), "format": fmt, "tables": counts,
+        "expected": whole.expected() if whole is not None else None,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+@dataclass(frozen=True)
+class _ShardJob:
+    """One shard to build: its accounts [lo, hi) of the world's, its share of the access log."""
+    policy: Policy
+    seed: int
+    as_of: date
+    k: int
+    lo: int
+    hi: int
+    events: int
+    formats: dict[str, str]
+    pool_for: int        # accounts of the whole world (sizes the address pool)
+    parts: Path          # folder the shard's encoded chunks are written to
+    truth: bool
+    chunk_rows: int
+
+
+@dataclass
+class _ShardDone:
+    k: int
+    parts: dict[str, list[tuple[Path, int]]]  # table -> its chunk files in order, with their rows
+    tally: list | None                         # Truth.tally() of the shard
+
+
+def _shards_in_order(jobs: list[_ShardJob], workers: int) -> Iterator[_ShardDone]:
+    """Build the shards, in this process or in `workers` processes at once; yield them in
+    order. At most `workers` + 1 shards are built or waiting at a time (bounded memory)."""
+    if workers == 1 or len(jobs) == 1:
+        for job in jobs:
+            yield _build_shard(job)
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        pending = deque()
+        todo = iter(jobs)
+        for job in todo:
+            pending.append(pool.submit(_build_shard, job))
+            if len(pending) > workers:
+                break
+        while pending:
+            done = pending.popleft().result()
+            job = next(todo, None)
+            if job is not None:
+                pending.append(pool.submit(_build_shard, job))
+            yield done
+
+
+_POOLS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # address pools drawn in this process
+
+
+def _build_shard(job: _ShardJob) -> _ShardDone:
+    """Build one shard and write each of its tables as encoded chunk files (with its truth)."""
+    contract = load_contract()
+    key = (job.seed, job.pool_for)
+    shared = Shared(pool_for=job.pool_for, ip_pool=_POOLS.get(key))
+    world = World(job.policy, job.seed, job.hi - job.lo, job.as_of, contract, shard=job.k, offset=job.lo,
+                  shared=shared)
+    tables = world.build()
+    part = Truth(job.policy, job.as_of, tables, contract) if job.truth else None  # this shard's holds, consents...
+    job.parts.mkdir(parents=True, exist_ok=True)
+    parts = {}
+    for name in contract.tables:
+        if name == "web_access_logs":
+            chunks = world.access_log_chunks(job.events, job.formats[name] == "combined", job.chunk_rows)
+        else:
+            chunks = iter([tables.pop(name)])
+        parts[name] = _write_parts(job.parts / name, job.formats[name], name, chunks, part, world)
+    if shared.ip_pool is not None:
+        _POOLS.clear()
+        _POOLS[key] = shared.ip_pool
+    tally = part.tally() if part is not None else None
+    del world, tables, part, chunks
+    _release_memory()
+    return _ShardDone(job.k, parts, tally)
 
 
 def _release_memory() -> None:
@@ -235,32 +323,42 @@ def _release_memory() -> None:
 
 
 def _remove_previous(out: Path, contract: Contract) -> None:
-    """Files an earlier run left (another format) would be ingested too: remove them."""
+    """Files an earlier run left (another format) would be ingested too: remove them, and the
+    chunk files of a run that was stopped."""
     for name in contract.tables:
         for ext in EXTENSIONS.values():
             (out / f"{name}.{ext}").unlink(missing_ok=True)
     (out / "manifest.json").unlink(missing_ok=True)
+    for tmp in out.glob(".shards-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ================================================================ writing
-def _write_table(sink: _Sink, name: str, chunks: Iterator[pl.DataFrame], truth: Truth, world: World,
-                 progress: Callable[[str, int], None] | None, written: int = 0) -> int:
-    """Append `chunks` of one table (one shard's) to its file, feeding the truth with exactly
-    what is written; returns the table's rows so far (`written` before)."""
+def _write_parts(stem: Path, fmt: str, name: str, chunks: Iterator[pl.DataFrame], truth: Truth | None,
+                 world: World) -> list[tuple[Path, int]]:
+    """Encode `chunks` of one table (one shard's) into chunk files `stem.<i>` ready to be
+    appended to the table's file (Arrow IPC for Parquet, text otherwise), feeding the truth
+    with exactly what is written; returns the files and their rows."""
     table = world.contract.table(name)
     rng = world.rng(f"offsets/{name}")
-    rows = written
-    for chunk in chunks:
+    out = []
+    for i, chunk in enumerate(chunks):
         chunk = chunk.select(list(table.columns))
-        truth.observe(name, chunk)
-        if sink.fmt == "combined":
-            sink.write_lines(_combined_lines(chunk, rng))
+        if truth is not None:
+            truth.observe(name, chunk)
+        path = stem.with_name(f"{stem.name}.{i}")
+        if fmt == "combined":
+            _combined_lines(chunk, rng).to_frame().write_csv(path, include_header=False, quote_style="never")
+        elif fmt == "parquet":
+            data = _serialise(chunk, table, fmt, rng, name in OFFSET_TABLES).to_arrow()
+            with pa.ipc.new_file(path, data.schema) as w:
+                w.write_table(data)
+        elif fmt == "csv":
+            _serialise(chunk, table, fmt, rng, name in OFFSET_TABLES).write_csv(path, include_header=False)
         else:
-            sink.write(_serialise(chunk, table, sink.fmt, rng, name in OFFSET_TABLES))
-        rows += chunk.height
-        if progress:
-            progress(name, rows)
-    return rows
+            _serialise(chunk, table, fmt, rng, name in OFFSET_TABLES).write_ndjson(path)
+        out.append((path, chunk.height))
+    return out
 
 
 def _arrow_schema(table, offsets: bool) -> pa.Schema:
@@ -314,27 +412,27 @@ def _combined_lines(df: pl.DataFrame, rng: np.random.Generator) -> pl.Series:
 
 
 class _Sink:
-    """One output file written chunk by chunk."""
+    """One output file, written by appending encoded chunk files (see `_write_parts`)."""
 
     def __init__(self, path: Path, fmt: str, schema: pa.Schema):
         self.path, self.fmt, self.schema = path, fmt, schema
         self.writer: pq.ParquetWriter | None = None
         self.file = None if fmt == "parquet" else open(path, "wb")
-        self.first = True
+        if fmt == "csv":  # the header, also when there are no rows: it says what the table is
+            self.file.write((",".join(schema.names) + "\n").encode())
 
-    def write(self, df: pl.DataFrame) -> None:
+    def append(self, part: Path, rows: int, written: int) -> int:
+        """Append one chunk file; returns the table's rows so far (`written` before)."""
         if self.fmt == "parquet":
             if self.writer is None:
                 self.writer = pq.ParquetWriter(self.path, self.schema)
-            self.writer.write_table(df.to_arrow().cast(self.schema))
-        elif self.fmt == "csv":
-            df.write_csv(self.file, include_header=self.first)
+            with pa.memory_map(str(part)) as src:
+                self.writer.write_table(pa.ipc.open_file(src).read_all().cast(self.schema))
         else:
-            df.write_ndjson(self.file)
-        self.first = False
-
-    def write_lines(self, lines: pl.Series) -> None:
-        lines.to_frame().write_csv(self.file, include_header=False, quote_style="never")
+            with open(part, "rb") as src:
+                shutil.copyfileobj(src, self.file, 1 << 20)
+        part.unlink()
+        return written + rows
 
     def close(self) -> None:
         if self.fmt == "parquet":
@@ -342,8 +440,6 @@ class _Sink:
                 self.writer = pq.ParquetWriter(self.path, self.schema)
             self.writer.close()
         elif self.file:
-            if self.fmt == "csv" and self.first:  # no rows: the header still says what the table is
-                self.file.write((",".join(self.schema.names) + "\n").encode())
             self.file.close()
 
 
@@ -587,12 +683,13 @@ class ErasurePlan:
 
 @dataclass
 class Shared:
-    """What the shards of one world share: the next number of every id prefix, the rows
-    already written per affiliate export, and the address pool (drawn once)."""
+    """What a shard knows of the world: its accounts (sizing the address pool, drawn the same
+    in every shard) and the pool once drawn; and its own counters: the ids used per prefix and
+    the rows written per affiliate export (numbered in the shard's block, see `World.new_ids`)."""
+    pool_for: int = 0  # accounts of the whole world
+    ip_pool: tuple[np.ndarray, np.ndarray] | None = None
     next_id: dict[str, int] = field(default_factory=dict)
     export_rows: dict[str, int] = field(default_factory=dict)
-    ip_pool: tuple[np.ndarray, np.ndarray] | None = None
-    pool_for: int = 0  # accounts of the whole world (sizes the address pool)
 
 
 class World:
@@ -618,10 +715,18 @@ class World:
         return np.random.default_rng([self.seed, zlib.crc32(self.stream(name).encode())])
 
     def new_ids(self, prefix: str, n: int) -> np.ndarray:
-        """The next n ids of a prefix, numbered on from the previous shards (unique in the world)."""
-        start = self.shared.next_id.get(prefix, 1)
-        self.shared.next_id[prefix] = start + n
-        return _ids(prefix, n, start)
+        """The next n ids of a prefix, unique in the world: accounts are numbered from
+        `offset` + 1; every other id in this shard's block of ID_BLOCK numbers (shard 0 from 1),
+        so that a shard can be built without the ones before it."""
+        used = self.shared.next_id.get(prefix, 0)
+        if prefix == "acc":
+            base = self.offset
+        else:
+            base = self.shard * ID_BLOCK
+            if used + n > ID_BLOCK:
+                raise ValueError(f"shard {self.shard} needs over {ID_BLOCK:,} {prefix!r} ids: use smaller shards")
+        self.shared.next_id[prefix] = used + n
+        return _ids(prefix, n, base + used + 1)
 
     # ------------------------------------------------------------ time
     def tod(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -778,8 +883,9 @@ class World:
         return self._ip_pool
 
     def make_ip_pool(self) -> tuple[np.ndarray, np.ndarray]:
-        """Full addresses (documentation, private and other ranges) and their truncated forms."""
-        rng = self.rng("ips")
+        """Full addresses (documentation, private and other ranges) and their truncated forms;
+        the same pool in every shard (shard 0's stream)."""
+        rng = np.random.default_rng([self.seed, zlib.crc32(b"ips")])
         size = int(min(max(2_000, 3 * self.shared.pool_for), 300_000))
         pool, trunc = [], []
         doc4 = ("192.0.2", "198.51.100", "203.0.113")
@@ -1620,8 +1726,9 @@ class World:
         sizes = rng.poisson(per, len(exports)) + 1
         n = int(sizes.sum())
         export = np.repeat(np.arange(len(exports)), sizes)
-        done = self.shared.export_rows  # rows of the same export written by earlier shards
-        row_no = np.concatenate([np.arange(1, s + 1) + done.get(e[0], 0) for e, s in zip(exports, sizes)])
+        done = self.shared.export_rows  # rows of the export numbered so far, in this shard's block
+        base = self.shard * ID_BLOCK
+        row_no = np.concatenate([np.arange(1, s + 1) + base + done.get(e[0], 0) for e, s in zip(exports, sizes)])
         for e, s in zip(exports, sizes):
             done[e[0]] = done.get(e[0], 0) + int(s)
         acc = rng.integers(0, self.n, n)
@@ -1882,9 +1989,9 @@ class World:
         return df.filter(pl.Series(~expired | missed))
 
     # ------------------------------------------------------------ web access logs (streamed)
-    def access_log_chunks(self, events: int, combined: bool) -> Iterator[pl.DataFrame]:
-        """`events` rows in chronological chunks of at most CHUNK_ROWS rows."""
-        n_chunks = max(1, -(-events // CHUNK_ROWS)) if events else 0
+    def access_log_chunks(self, events: int, combined: bool, chunk_rows: int = CHUNK_ROWS) -> Iterator[pl.DataFrame]:
+        """`events` rows in chronological chunks of at most `chunk_rows` rows."""
+        n_chunks = max(1, -(-events // chunk_rows)) if events else 0
         times = self.access_log_clock()
         for c in range(n_chunks):
             lo, hi = c * events // n_chunks, (c + 1) * events // n_chunks

@@ -721,14 +721,18 @@ class PledgeTruth:
         both = part if self.groups is None else pl.concat([self.groups, part])
         self.groups = both.group_by(["_subject", "_period"]).agg(pl.col("len").sum())
 
-    def absorb(self, other: PledgeTruth) -> None:
-        """Add the counts of a part observed separately (another shard of the world). Parts
-        must hold disjoint subjects, which holds, consents and erasures follow: then every
-        count adds up, and a usage group with a subject lies in one part only and is final;
-        the null-subject groups, one per period across parts, are merged."""
-        self.counts.add(other.counts)
-        self.settled.add(other.settled)
-        g = other.groups
+    def tally(self) -> tuple[Counts, Counts, pl.DataFrame | None]:
+        """What `absorb` needs of this part (small, picklable: it crosses processes)."""
+        return self.counts, self.settled, self.groups
+
+    def absorb(self, tally: tuple[Counts, Counts, pl.DataFrame | None]) -> None:
+        """Add the counts of a part observed separately (another shard of the world; see
+        `tally`). Parts must hold disjoint subjects, which holds, consents and erasures follow:
+        then every count adds up, and a usage group with a subject lies in one part only and is
+        final; the null-subject groups, one per period across parts, are merged."""
+        counts, settled, g = tally
+        self.counts.add(counts)
+        self.settled.add(settled)
         if g is None:
             return
         named = g.filter(pl.col("_subject").is_not_null())
@@ -762,9 +766,13 @@ class Truth:
         for pt in self.pledges:
             pt.observe(table, df, found, ips)
 
-    def absorb(self, other: Truth) -> None:
+    def tally(self) -> list:
+        """Per pledge, what another part's `absorb` needs (see PledgeTruth.tally)."""
+        return [pt.tally() for pt in self.pledges]
+
+    def absorb(self, tally: list) -> None:
         """Add the counts of another part of the world, over disjoint subjects (PledgeTruth.absorb)."""
-        for mine, theirs in zip(self.pledges, other.pledges, strict=True):
+        for mine, theirs in zip(self.pledges, tally, strict=True):
             mine.absorb(theirs)
 
     def expected(self) -> dict[str, dict[str, int]]:
