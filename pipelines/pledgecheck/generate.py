@@ -227,6 +227,7 @@ def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int =
         finally:
             for sink in sinks.values():
                 sink.close()
+            _POOLS.clear()  # the address pool this process drew, if it built shards itself
 
     manifest = {
         "generator": GENERATOR, "policy": policy.id, "seed": seed, "accounts": accounts, "events": events,
