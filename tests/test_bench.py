@@ -42,7 +42,7 @@ def test_spark_step_gives_the_duckdb_results(tmp_path):
 
     import pytest
 
-    from pledgecheck.spark.session import spark_available
+    from pledgecheck.spark import spark_available
 
     why = spark_available()
     if why and os.environ.get("PLEDGECHECK_REQUIRE_SPARK") != "1":

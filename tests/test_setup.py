@@ -1,5 +1,8 @@
 """The project sets up the same way everywhere: pins agree, CI runs the README's command."""
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -68,3 +71,19 @@ def test_spark_extra_allows_the_pinned_versions():
         name, spec = re.match(r"([A-Za-z0-9_.\-]+)(.*)", req).groups()
         assert dev[name.lower()] in SpecifierSet(spec), (name, spec, dev.get(name.lower()))
     assert {"pyspark", "sqlglot"} <= set(dev)
+
+
+def test_spark_engine_without_its_extra_is_a_clear_error(tmp_path):
+    """`run --engine spark` where the `spark` extra is missing names what to install (the
+    brackets of `pledgecheck[spark]` intact), exits 2, and shows no stack trace."""
+    blocked = tmp_path / "blocked" / "sqlglot"
+    blocked.mkdir(parents=True)
+    (blocked / "__init__.py").write_text("raise ImportError('not installed', name='sqlglot')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocked.parent), os.environ.get("PYTHONPATH", "")])}
+    (tmp_path / "export").mkdir()
+    r = subprocess.run([sys.executable, "-m", "pledgecheck.cli", "run", "--policy", "xcams", "--export",
+                        str(tmp_path / "export"), "--engine", "spark", "--salt", "s", "--out", str(tmp_path / "out")],
+                       capture_output=True, text=True, env={**env, "COLUMNS": "200"})
+    assert r.returncode == 2, r.stderr
+    assert "pip install 'pledgecheck[spark]'" in r.stderr and "is not installed" in r.stderr
+    assert "Traceback" not in r.stderr

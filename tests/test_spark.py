@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pledgecheck.spark.session import spark_available
+from pledgecheck.spark import spark_available
 
 WHY = spark_available()
 if WHY:

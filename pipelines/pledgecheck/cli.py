@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -525,7 +526,7 @@ def report_cmd(
         out.print("expectations: " + ", ".join(f"{k} {'passed' if ok else 'FAILED'}" for k, ok in v.passed.items())
                   + f"; data docs: {outcome.folder / 'data_docs' / 'index.html'}")
     for err in outcome.notebook_errors:
-        console.print(f"[red]notebook failed[/red] {err}", markup=True, highlight=False)
+        console.print(f"[red]notebook failed[/red] {escape(str(err))}", markup=True, highlight=False)
     raise typer.Exit(outcome.exit_code)
 
 
@@ -533,7 +534,7 @@ def main() -> None:
     try:
         app()
     except PledgecheckError as e:
-        console.print(f"[red]error[/red] {e}", markup=True, highlight=False)
+        console.print(f"[red]error[/red] {escape(str(e))}", markup=True, highlight=False)
         sys.exit(2)
 
 

@@ -10,28 +10,13 @@ from __future__ import annotations
 import bisect
 import os
 import re
-import shutil
 import sys
 from datetime import date
 
 from ..errors import EngineError
 from ..runner import check_key
+from . import DEFAULT_MASTER, spark_available
 from .translate import MACROS, keyed, macro_names, to_spark, to_spark_tree
-
-DEFAULT_MASTER = "local[2]"
-
-
-def spark_available() -> str | None:
-    """None if the Spark engine can run here, else why not (for messages and test skips)."""
-    try:
-        import pyspark  # noqa: F401
-        import sqlglot  # noqa: F401
-    except ImportError as e:
-        return (f"the Spark engine needs the `spark` extra ({e.name} is not installed): "
-                "pip install 'pledgecheck[spark]'")
-    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
-        return "the Spark engine needs Java 17 or later (no `java` on PATH and no JAVA_HOME)"
-    return None
 
 
 def spark_session(master: str = DEFAULT_MASTER, app_name: str = "pledgecheck", conf: dict | None = None):
