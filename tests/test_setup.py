@@ -87,3 +87,13 @@ def test_spark_engine_without_its_extra_is_a_clear_error(tmp_path):
     assert r.returncode == 2, r.stderr
     assert "pip install 'pledgecheck[spark]'" in r.stderr and "is not installed" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_cli_messages_print_bracketed_paths_intact(tmp_path):
+    """A path with square brackets (rich markup syntax) is printed as it is, not eaten as a tag."""
+    folder = tmp_path / "run [bold]2026"
+    folder.mkdir()
+    r = subprocess.run([sys.executable, "-m", "pledgecheck.cli", "summary", str(folder)],
+                       capture_output=True, text=True, env={**os.environ, "COLUMNS": "400"})
+    assert r.returncode == 2
+    assert "run [bold]2026: no results.json" in r.stderr

@@ -163,7 +163,7 @@ def generate(
     total = sum(manifest["tables"].values())
     known = (f"{len(manifest['expected'])} pledges with known truth" if manifest["expected"] is not None
              else "no ground truth (--no-truth)")
-    console.print(f"wrote {total:,} rows in {len(manifest['tables'])} tables to {out_dir} (manifest.json: {known})")
+    console.print(f"wrote {total:,} rows in {len(manifest['tables'])} tables to {escape(str(out_dir))} (manifest.json: {known})")
 
 
 @app.command("ingest")
@@ -191,7 +191,7 @@ def ingest_cmd(
         out.print(t)
     if rep.errors:
         for tb, err in rep.errors.items():
-            console.print(f"[red]error[/red] {err}")
+            console.print(f"[red]error[/red] {escape(str(err))}")
         raise typer.Exit(2)
 
 
@@ -238,7 +238,7 @@ def _run(policy: str, export: Path | str, as_of: date, out_dir: Path, salt: str 
 
 def print_summary(doc: dict, folder: Path | None = None) -> None:
     s, m = doc["summary"], doc["meta"]
-    out.print(f"[bold]{m['policy_name']}[/bold] as of {m['as_of']}: "
+    out.print(f"[bold]{escape(m['policy_name'])}[/bold] as of {m['as_of']}: "
               f"[green]{s['kept']} kept[/green], [red]{s['broken']} broken[/red], "
               f"[yellow]{s['not_checked'] + s['errors']} not checked[/yellow]")
     broken = [p for p in doc["pledges"] if p["status"] == "broken" and p["effective"]]
@@ -255,7 +255,7 @@ def print_summary(doc: dict, folder: Path | None = None) -> None:
             out.print(f"... and {len(broken) - 15} more broken pledges")
     for p in doc["pledges"]:
         if p["status"] in ("not_checked", "error") and p["effective"]:
-            out.print(f"[yellow]{p['status']}[/yellow] {p['pledge_id']}: {p['message']}")
+            out.print(f"[yellow]{p['status']}[/yellow] {p['pledge_id']}: {escape(str(p['message']))}")
     contradictions = [f for f in doc["lint"] if f["kind"] == "contradiction"]
     if contradictions:
         out.print(f"{len(contradictions)} contradictions inside the policy (see `pledgecheck lint`)")
@@ -271,7 +271,7 @@ def summary(folder: Annotated[Path, typer.Argument(help="a run folder (<out>/<po
     try:
         doc = load_results(folder)
     except OSError:
-        console.print(f"[red]error[/red] {folder}: no results.json (is this a run folder?)")
+        console.print(f"[red]error[/red] {escape(str(folder))}: no results.json (is this a run folder?)")
         raise typer.Exit(2)
     print_summary(doc, folder)
     raise typer.Exit(doc["summary"]["exit_code"])
@@ -405,8 +405,8 @@ def kanon(
     if as_json:
         _emit(doc, True)
     else:
-        out.print(f"{doc['file']}: {doc['rows']:,} rows, {doc['equivalence_classes']:,} equivalence classes on "
-                  f"{', '.join(doc['quasi_identifiers'])}")
+        out.print(f"{escape(str(doc['file']))}: {doc['rows']:,} rows, {doc['equivalence_classes']:,} equivalence classes on "
+                  f"{escape(', '.join(doc['quasi_identifiers']))}")
         out.print(f"k = {doc['k']}" + (f", l = {doc['l']}" if doc["l"] is not None else "")
                   + f"; {doc['unique_rows']:,} rows are unique on the quasi-identifiers")
         if k:
