@@ -251,7 +251,8 @@ def run_generate(policy: str, export: str, events: int, accounts: int, workers: 
 def main(argv: list[str]) -> None:
     step, policy, export = argv[:3]
     if step == "generate":
-        print(json.dumps(run_generate(policy, export, int(argv[3]), int(argv[4]), *map(int, argv[5:6]))))
+        workers = int(argv[5]) if len(argv) > 5 else 1
+        print(json.dumps(run_generate(policy, export, int(argv[3]), int(argv[4]), workers)))
         return
     fn = {"full": lambda: run_full(policy, export, argv[3]),
           "spark": lambda: run_full(policy, export, argv[3], "spark", argv[4] if len(argv) > 4 else "local[2]"),

@@ -89,6 +89,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -218,7 +219,8 @@ def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int =
             for done in _shards_in_order(jobs, workers):
                 for name in contract.tables:  # append the shard's parts in table and chunk order
                     for part, rows in done.parts[name]:
-                        counts[name] = sinks[name].append(part, rows, counts[name])
+                        sinks[name].append(part)
+                        counts[name] += rows
                         if progress:
                             progress(name, counts[name])
                 if whole is not None:
@@ -227,7 +229,7 @@ def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int =
         finally:
             for sink in sinks.values():
                 sink.close()
-            _POOLS.clear()  # the address pool this process drew, if it built shards itself
+            address_pool.cache_clear()  # drawn here if this process built shards itself
 
     manifest = {
         "generator": GENERATOR, "policy": policy.id, "seed": seed, "accounts": accounts, "events": events,
@@ -249,7 +251,7 @@ class _ShardJob:
     hi: int
     events: int
     formats: dict[str, str]
-    pool_for: int        # accounts of the whole world (sizes the address pool)
+    world_accounts: int  # accounts of the whole world (sizes the address pool)
     parts: Path          # folder the shard's encoded chunks are written to
     truth: bool
     chunk_rows: int
@@ -270,30 +272,19 @@ def _shards_in_order(jobs: list[_ShardJob], workers: int) -> Iterator[_ShardDone
             yield _build_shard(job)
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        pending = deque()
         todo = iter(jobs)
-        for job in todo:
-            pending.append(pool.submit(_build_shard, job))
-            if len(pending) > workers:
-                break
+        pending = deque(pool.submit(_build_shard, job) for job in islice(todo, workers + 1))
         while pending:
             done = pending.popleft().result()
-            job = next(todo, None)
-            if job is not None:
-                pending.append(pool.submit(_build_shard, job))
+            pending.extend(pool.submit(_build_shard, job) for job in islice(todo, 1))
             yield done
-
-
-_POOLS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # address pools drawn in this process
 
 
 def _build_shard(job: _ShardJob) -> _ShardDone:
     """Build one shard and write each of its tables as encoded chunk files (with its truth)."""
     contract = load_contract()
-    key = (job.seed, job.pool_for)
-    shared = Shared(pool_for=job.pool_for, ip_pool=_POOLS.get(key))
     world = World(job.policy, job.seed, job.hi - job.lo, job.as_of, contract, shard=job.k, offset=job.lo,
-                  shared=shared)
+                  world_accounts=job.world_accounts)
     tables = world.build()
     part = Truth(job.policy, job.as_of, tables, contract) if job.truth else None  # this shard's holds, consents...
     job.parts.mkdir(parents=True, exist_ok=True)
@@ -304,9 +295,6 @@ def _build_shard(job: _ShardJob) -> _ShardDone:
         else:
             chunks = iter([tables.pop(name)])
         parts[name] = _write_parts(job.parts / name, job.formats[name], name, chunks, part, world)
-    if shared.ip_pool is not None:
-        _POOLS.clear()
-        _POOLS[key] = shared.ip_pool
     tally = part.tally() if part is not None else None
     del world, tables, part, chunks
     _release_memory()
@@ -350,14 +338,16 @@ def _write_parts(stem: Path, fmt: str, name: str, chunks: Iterator[pl.DataFrame]
         path = stem.with_name(f"{stem.name}.{i}")
         if fmt == "combined":
             _combined_lines(chunk, rng).to_frame().write_csv(path, include_header=False, quote_style="never")
-        elif fmt == "parquet":
-            data = _serialise(chunk, table, fmt, rng, name in OFFSET_TABLES).to_arrow()
-            with pa.ipc.new_file(path, data.schema) as w:
-                w.write_table(data)
-        elif fmt == "csv":
-            _serialise(chunk, table, fmt, rng, name in OFFSET_TABLES).write_csv(path, include_header=False)
         else:
-            _serialise(chunk, table, fmt, rng, name in OFFSET_TABLES).write_ndjson(path)
+            data = _serialise(chunk, table, fmt, rng, name in OFFSET_TABLES)
+            if fmt == "parquet":
+                arrow = data.to_arrow()
+                with pa.ipc.new_file(path, arrow.schema) as w:
+                    w.write_table(arrow)
+            elif fmt == "csv":
+                data.write_csv(path, include_header=False)
+            else:
+                data.write_ndjson(path)
         out.append((path, chunk.height))
     return out
 
@@ -422,8 +412,8 @@ class _Sink:
         if fmt == "csv":  # the header, also when there are no rows: it says what the table is
             self.file.write((",".join(schema.names) + "\n").encode())
 
-    def append(self, part: Path, rows: int, written: int) -> int:
-        """Append one chunk file; returns the table's rows so far (`written` before)."""
+    def append(self, part: Path) -> None:
+        """Append one chunk file (and remove it)."""
         if self.fmt == "parquet":
             if self.writer is None:
                 self.writer = pq.ParquetWriter(self.path, self.schema)
@@ -433,7 +423,6 @@ class _Sink:
             with open(part, "rb") as src:
                 shutil.copyfileobj(src, self.file, 1 << 20)
         part.unlink()
-        return written + rows
 
     def close(self) -> None:
         if self.fmt == "parquet":
@@ -442,6 +431,45 @@ class _Sink:
             self.writer.close()
         elif self.file:
             self.file.close()
+
+
+@lru_cache(maxsize=1)
+def address_pool(seed: int, accounts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Full addresses (documentation, private and other ranges) and their truncated forms, for a
+    world of `accounts` accounts: the same in every shard (shard 0's stream), drawn once per
+    process (generate_world forgets it at the end)."""
+    rng = np.random.default_rng([seed, zlib.crc32(b"ips")])
+    size = int(min(max(2_000, 3 * accounts), 300_000))
+    pool, trunc = [], []
+    doc4 = ("192.0.2", "198.51.100", "203.0.113")
+    for _ in range(size):
+        r = rng.random()
+        if r < 0.75:
+            if r < 0.25:
+                net = doc4[int(rng.integers(3))]
+            elif r < 0.4:
+                x, y = (int(v) for v in rng.integers(0, 256, 2))
+                net = (f"10.{x}.{y}", f"172.{16 + x % 16}.{y}", f"192.168.{x}")[int(rng.integers(3))]
+            else:
+                net = f"{int(rng.choice([23, 31, 45, 62, 77, 81, 89, 91, 102, 151, 176, 185, 212]))}." \
+                      f"{int(rng.integers(0, 256))}.{int(rng.integers(0, 256))}"
+            pool.append(f"{net}.{int(rng.integers(1, 255))}")
+            trunc.append(f"{net}.0")
+        else:
+            other = ("2a01:cb00", "2600:1700", "2a02:8108")[int(rng.integers(3))]
+            head = "2001:db8" if rng.random() < 0.7 else other
+            g3 = f"{int(rng.integers(0, 0x10000)):x}"
+            tail = [f"{int(x):x}" for x in rng.integers(1, 0x10000, 5)]
+            style = rng.random()
+            if style < 0.7:
+                full = f"{head}:{g3}:{tail[0]}::{tail[4]}"
+            elif style < 0.9:
+                full = ":".join(f"{int(g, 16):04x}" for g in head.split(":") + [g3] + tail)
+            else:
+                full = f"{head}:{g3}:{':'.join(tail)}".upper()
+            pool.append(full)
+            trunc.append(f"{head}:{g3}::" if rng.random() < 0.8 else f"{head}:{g3}:0:0:0:0:0")
+    return np.array(pool, dtype=object), np.array(trunc, dtype=object)
 
 
 # ================================================================ what the policy asks for
@@ -682,27 +710,18 @@ class ErasurePlan:
     failed: np.ndarray | None = None         # accounts with only failed/partial erasure attempts
 
 
-@dataclass
-class Shared:
-    """What a shard knows of the world: its accounts (sizing the address pool, drawn the same
-    in every shard) and the pool once drawn; and its own counters: the ids used per prefix and
-    the rows written per affiliate export (numbered in the shard's block, see `World.new_ids`)."""
-    pool_for: int = 0  # accounts of the whole world
-    ip_pool: tuple[np.ndarray, np.ndarray] | None = None
-    next_id: dict[str, int] = field(default_factory=dict)
-    export_rows: dict[str, int] = field(default_factory=dict)
-
-
 class World:
     """One shard of the export: `accounts` customers numbered from `offset` + 1, every table
     about them built in memory (web access logs excepted: streamed). A single-shard world
     (shard 0, offset 0) is the whole export; shard k > 0 draws from its own random streams."""
 
     def __init__(self, policy: Policy, seed: int, accounts: int, as_of: date, contract: Contract,
-                 shard: int = 0, offset: int = 0, shared: Shared | None = None):
+                 shard: int = 0, offset: int = 0, world_accounts: int | None = None):
         self.policy, self.seed, self.n, self.as_of, self.contract = policy, seed, accounts, as_of, contract
         self.shard, self.offset = shard, offset
-        self.shared = shared or Shared(pool_for=accounts)
+        self.world_accounts = accounts if world_accounts is None else world_accounts  # sizes the address pool
+        self.next_id: dict[str, int] = {}      # ids used per prefix in this shard's block (new_ids)
+        self.export_rows: dict[str, int] = {}  # rows numbered per affiliate export in this shard's block
         self.ctx = Context(policy, as_of, {}, contract)
         self.hints = Hints(policy, self.ctx)
         self.A = self.ctx.A
@@ -719,14 +738,14 @@ class World:
         """The next n ids of a prefix, unique in the world: accounts are numbered from
         `offset` + 1; every other id in this shard's block of ID_BLOCK numbers (shard 0 from 1),
         so that a shard can be built without the ones before it."""
-        used = self.shared.next_id.get(prefix, 0)
+        used = self.next_id.get(prefix, 0)
         if prefix == "acc":
             base = self.offset
         else:
             base = self.shard * ID_BLOCK
             if used + n > ID_BLOCK:
                 raise ValueError(f"shard {self.shard} needs over {ID_BLOCK:,} {prefix!r} ids: use smaller shards")
-        self.shared.next_id[prefix] = used + n
+        self.next_id[prefix] = used + n
         return _ids(prefix, n, base + used + 1)
 
     # ------------------------------------------------------------ time
@@ -878,46 +897,8 @@ class World:
     @property
     def ip_pool(self) -> np.ndarray:
         if not hasattr(self, "_ip_pool"):
-            if self.shared.ip_pool is None:
-                self.shared.ip_pool = self.make_ip_pool()
-            self._ip_pool, self._ip_trunc = self.shared.ip_pool
+            self._ip_pool, self._ip_trunc = address_pool(self.seed, self.world_accounts)
         return self._ip_pool
-
-    def make_ip_pool(self) -> tuple[np.ndarray, np.ndarray]:
-        """Full addresses (documentation, private and other ranges) and their truncated forms;
-        the same pool in every shard (shard 0's stream)."""
-        rng = np.random.default_rng([self.seed, zlib.crc32(b"ips")])
-        size = int(min(max(2_000, 3 * self.shared.pool_for), 300_000))
-        pool, trunc = [], []
-        doc4 = ("192.0.2", "198.51.100", "203.0.113")
-        for _ in range(size):
-            r = rng.random()
-            if r < 0.75:
-                if r < 0.25:
-                    net = doc4[int(rng.integers(3))]
-                elif r < 0.4:
-                    x, y = (int(v) for v in rng.integers(0, 256, 2))
-                    net = (f"10.{x}.{y}", f"172.{16 + x % 16}.{y}", f"192.168.{x}")[int(rng.integers(3))]
-                else:
-                    net = f"{int(rng.choice([23, 31, 45, 62, 77, 81, 89, 91, 102, 151, 176, 185, 212]))}." \
-                          f"{int(rng.integers(0, 256))}.{int(rng.integers(0, 256))}"
-                pool.append(f"{net}.{int(rng.integers(1, 255))}")
-                trunc.append(f"{net}.0")
-            else:
-                other = ("2a01:cb00", "2600:1700", "2a02:8108")[int(rng.integers(3))]
-                head = "2001:db8" if rng.random() < 0.7 else other
-                g3 = f"{int(rng.integers(0, 0x10000)):x}"
-                tail = [f"{int(x):x}" for x in rng.integers(1, 0x10000, 5)]
-                style = rng.random()
-                if style < 0.7:
-                    full = f"{head}:{g3}:{tail[0]}::{tail[4]}"
-                elif style < 0.9:
-                    full = ":".join(f"{int(g, 16):04x}" for g in head.split(":") + [g3] + tail)
-                else:
-                    full = f"{head}:{g3}:{':'.join(tail)}".upper()
-                pool.append(full)
-                trunc.append(f"{head}:{g3}::" if rng.random() < 0.8 else f"{head}:{g3}:0:0:0:0:0")
-        return np.array(pool, dtype=object), np.array(trunc, dtype=object)
 
     def ip_index(self, rng: np.random.Generator, owners: np.ndarray | None, truncate: np.ndarray) -> np.ndarray:
         """Addresses for records, as indexes into ip_pool + its truncated forms: the owner's
@@ -1727,7 +1708,7 @@ class World:
         sizes = rng.poisson(per, len(exports)) + 1
         n = int(sizes.sum())
         export = np.repeat(np.arange(len(exports)), sizes)
-        done = self.shared.export_rows  # rows of the export numbered so far, in this shard's block
+        done = self.export_rows  # rows of the export numbered so far, in this shard's block
         base = self.shard * ID_BLOCK
         row_no = np.concatenate([np.arange(1, s + 1) + base + done.get(e[0], 0) for e, s in zip(exports, sizes)])
         for e, s in zip(exports, sizes):
