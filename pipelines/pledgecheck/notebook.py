@@ -107,6 +107,14 @@ class Session:
         except KeyError:
             return None
 
+    def rendered(self, d: Pledge):
+        """The check of pledge `d` over the staged export, rendered as the run rendered it."""
+        from .checks import render
+        from .contract import load_contract
+
+        present = {r["table"] for r in self.doc["ingest"] if r["present"]}
+        return render(d, load_contract(), self.as_of, present)
+
     def ingestion(self) -> pl.DataFrame:
         rows = [{k: r[k] for k in ("table", "files", "rows_read", "rows_loaded", "rows_quarantined")}
                 for r in self.doc["ingest"] if r["files"] or r["error"]]
@@ -239,18 +247,13 @@ class Session:
                   "below_k": pl.Boolean}
         if self.con is None:
             return pl.DataFrame(schema=schema)
-        from .checks import render
-        from .contract import load_contract
-
-        contract = load_contract()
-        present = {r["table"] for r in self.doc["ingest"] if r["present"]}
         frames = []
         for p in self.ranked(family, {"k_anonymity"}, top):
             d = self.definition(p["pledge_id"])
             if d is None or not isinstance(d.params, KAnonParams):
                 continue
             k, cap = d.params.k, 3 * d.params.k
-            rendered = render(d, contract, self.as_of, present)
+            rendered = self.rendered(d)
             sql = (f"WITH ev AS ({rendered.sql}) "
                    "SELECT least(CAST(measure AS BIGINT), $ka_cap) AS size, count(*) AS cells FROM ev "
                    "WHERE outcome <> 'unknown' AND measure IS NOT NULL GROUP BY 1 ORDER BY 1")
@@ -271,11 +274,10 @@ class Session:
         schema = {"pledge_id": pl.String, "week": pl.Date, "open_within": pl.Int64, "overdue": pl.Int64}
         if self.con is None:
             return pl.DataFrame(schema=schema)
-        from .checks import _record_id, render
+        from .checks import _record_id
         from .contract import load_contract
 
         contract = load_contract()
-        present = {r["table"] for r in self.doc["ingest"] if r["present"]}
         frames = []
         start = self.as_of - timedelta(weeks=weeks)
         for p in self.ranked(family, {"deadline"}, top):
@@ -283,7 +285,7 @@ class Session:
             if d is None or not isinstance(d.params, DeadlineParams):
                 continue
             t = contract.table(d.params.table)
-            rendered = render(d, contract, self.as_of, present)
+            rendered = self.rendered(d)
             sql = (f"WITH ev AS ({rendered.sql}), "
                    f"src AS (SELECT {_record_id(t)} AS record_id, {t.anchors[d.params.start]} AS start_at, "
                    f"{t.anchors[d.params.end]} AS end_at FROM {_q(t.name)}), "
