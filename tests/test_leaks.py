@@ -66,3 +66,36 @@ def test_interrupted_write_leaves_no_half_report(world, tmp_path, monkeypatch):
         write_report(run, tmp_path / "out")
     assert not any((tmp_path / "out").rglob("results.json"))
     assert not [p for p in (tmp_path / "out").rglob("*") if p.name.startswith(".")]
+
+
+def test_the_staged_export_lives_in_a_private_scratch_file_removed_with_the_run(world, tmp_path, monkeypatch):
+    import gc
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    root, policy = world
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    run = check_export(policy, root / "export", AS_OF, SALT)
+    (folder,) = list(scratch.iterdir())
+    assert folder.name.startswith("pledgecheck-") and (folder / "staged.duckdb").is_file()
+    assert folder.stat().st_mode & 0o077 == 0, "the staged rows hold personal data: private to the user"
+    assert run.con.execute("SELECT current_database()").fetchone()[0] == "staged"
+    in_memory = check_export(policy, root / "export", AS_OF, SALT, database=":memory:")
+    assert run.document() == in_memory.document()  # where the rows are staged changes no result
+    del run
+    gc.collect()
+    assert not folder.exists(), "the scratch folder outlived its run"
+    # a process that exits with the run still open leaves nothing behind either
+    code = ("import sys; from datetime import date; from pledgecheck.pipeline import check_export; "
+            f"run = check_export('lustmonster', {str(root / 'export')!r}, date(2026, 11, 1), 's'); "
+            "print(run.con.execute('PRAGMA database_list').fetchall()[0][2])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**__import__('os').environ, "TMPDIR": str(scratch)}, check=True)
+    staged = out.stdout.strip().splitlines()[-1]
+    assert staged.startswith(str(scratch)) and staged.endswith("staged.duckdb"), staged
+    assert list(scratch.iterdir()) == [], json.dumps(out.stderr[-500:])
+    assert "Error" not in out.stderr, out.stderr[-500:]

@@ -35,7 +35,9 @@ ExportOpt = Annotated[Path, typer.Option(help="export folder")]
 AsOfOpt = Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")]
 OutOpt = Annotated[Path, typer.Option("--out", help="report root; the run goes to <out>/<policy>/<as-of>/")]
 SaltOpt = Annotated[Optional[str], typer.Option(help="pseudonym salt (default: $PLEDGECHECK_SALT, else random)")]
-DbOpt = Annotated[str, typer.Option(help="DuckDB file for the staged data (default: in memory)")]
+DbOpt = Annotated[Optional[str], typer.Option(
+    help="DuckDB file for the staged data, kept after the run (default: a scratch file in $TMPDIR, removed at "
+         "the end; ':memory:' stages in memory, for small exports only)")]
 EngineOpt = Annotated[str, typer.Option(help="query engine: duckdb, or spark (needs the `spark` extra and Java; "
                                              "docs/SPARK.md)")]
 MasterOpt = Annotated[str, typer.Option(help="Spark master with --engine spark: local[N], spark://host:7077, "
@@ -214,7 +216,7 @@ def run(
     as_of: AsOfOpt = DEFAULT_AS_OF.isoformat(),
     out_dir: OutOpt = REPORTS_DIR,
     salt: SaltOpt = None,
-    db: DbOpt = ":memory:",
+    db: DbOpt = None,
     charts: Annotated[bool, typer.Option(help="render charts into the HTML report")] = True,
     engine: EngineOpt = "duckdb",
     spark_master: MasterOpt = "local[2]",
@@ -224,7 +226,7 @@ def run(
     raise typer.Exit(code)
 
 
-def _run(policy: str, export: Path | str, as_of: date, out_dir: Path, salt: str | None, db: str, charts: bool,
+def _run(policy: str, export: Path | str, as_of: date, out_dir: Path, salt: str | None, db: str | None, charts: bool,
          engine: str = "duckdb", spark_master: str = "local[2]") -> int:
     from .pipeline import check_export, write_report
 
@@ -317,7 +319,7 @@ def demo(
         console.print(f"generating the sample export in {SAMPLE_DIR} ...")
         generate_world(SAMPLE_DIR, load_policy(resolve_policy("lustmonster")), seed=1, accounts=1000,
                        as_of=DEFAULT_AS_OF)
-    code = _run(policy, SAMPLE_DIR, _date(as_of), out_dir, None, ":memory:", True)
+    code = _run(policy, SAMPLE_DIR, _date(as_of), out_dir, None, None, True)
     console.print("(the sample has planted violations, so broken pledges are expected: exit code "
                   f"{code} is what a scheduler would see)")
     raise typer.Exit(0)
@@ -453,7 +455,7 @@ def validate_cmd(
     as_of: AsOfOpt = DEFAULT_AS_OF.isoformat(),
     out_dir: OutOpt = REPORTS_DIR,
     salt: SaltOpt = None,
-    db: DbOpt = ":memory:",
+    db: DbOpt = None,
 ) -> None:
     """Run the checks, write the run folder, and validate it with the Great Expectations suites
     generated from the pledges (Data Docs in <run folder>/data_docs/index.html).

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from .contract import load_contract
-from .engine import connect
+from .engine import connect, connect_scratch
 from .errors import PledgecheckError
 from .ingest import IngestReport, ingest
 from .lint import Finding, lint_policy, superseded
@@ -55,9 +55,13 @@ ENGINES = ("duckdb", "spark")
 
 
 def check_export(policy: str | Policy, export_dir: str | Path, as_of: date, salt: str,
-                 database: str | Path = ":memory:", progress: Callable[[str, str], None] | None = None,
+                 database: str | Path | None = None, progress: Callable[[str, str], None] | None = None,
                  engine: str = "duckdb", spark_master: str | None = None) -> Run:
-    """Ingest + lint + every check of the policy. Nothing is written to disk (but `database`).
+    """Ingest + lint + every check of the policy.
+
+    The export is staged in `database`: a DuckDB file (kept), ":memory:", or by default a
+    scratch file in a private temporary folder that is removed with the connection (when the
+    run and its `con` are garbage-collected, or at exit). Nothing else is written to disk.
 
     engine="spark" runs the same checks on Apache Spark (`spark_master`, default local[2];
     see docs/SPARK.md); `database` is then unused."""
@@ -65,7 +69,7 @@ def check_export(policy: str | Policy, export_dir: str | Path, as_of: date, salt
     contract = load_contract()
     tick = (lambda t, n: progress("ingest", t)) if progress else None
     if engine == "duckdb":
-        con = connect(database)
+        con = connect_scratch() if database is None else connect(database)
         rep = ingest(con, export_dir, contract, progress=tick)
     elif engine == "spark":
         from .spark import DEFAULT_MASTER, SparkConnection
