@@ -81,12 +81,13 @@ def _s(step: dict | None, key: str = "seconds", fmt: str = "{:.1f}") -> str:
         return "-"
     if "error" in step:
         return "error"
-    return fmt.format(step[key])
+    return fmt.format(step[key]) if step.get(key) is not None else "-"
 
 
 def print_table(lines: list[dict]) -> None:
     t = Table(title="pledgecheck benchmark (wall seconds, peak RSS MB)")
-    for col in ("events", "rows read", "full s", "rows/s", "full RSS", "floor s", "full/floor", "ns/row",
+    for col in ("events", "rows read", "full s", "ingest s", "checks s", "rows/s", "full RSS", "staged MB",
+                "floor s", "full/floor", "ns/row",
                 "subset s", "GX s", "GX RSS", "GX/subset", "Spark s", "Spark RSS", "Spark/full",
                 "generate s", "generate RSS"):
         t.add_column(col, justify="right")
@@ -96,8 +97,9 @@ def print_table(lines: list[dict]) -> None:
         ok = full and "error" not in full
         spark_ok = ok and spark and "error" not in spark
         t.add_row(
-            f"{ln['events']:,}", f"{full['rows']:,}" if ok else "-", _s(full),
-            f"{full['rows'] / full['seconds']:,.0f}" if ok else "-", _s(full, "rss_mb", "{:.0f}"),
+            f"{ln['events']:,}", f"{full['rows']:,}" if ok else "-", _s(full), _s(full, "ingest_s"),
+            _s(full, "checks_s"), f"{full['rows'] / full['seconds']:,.0f}" if ok else "-",
+            _s(full, "rss_mb", "{:.0f}"), _s(full, "staged_mb", "{:.0f}"),
             _s(floor, "seconds", "{:.2f}"),
             f"{full['seconds'] / floor['seconds']:.1f}x" if ok and floor and "error" not in floor else "-",
             f"{full['seconds'] / full['rows'] * 1e9:.0f}" if ok else "-",

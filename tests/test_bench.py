@@ -33,6 +33,11 @@ def test_every_step_runs_on_a_small_world(tmp_path):
         assert step["seconds"] > 0
     assert full["rows"] == sub["rows"] >= floor["rows"] > 0
     assert full["errors"] == 0 and full["pledges"] == len(load_policy(resolve_policy("xcams")).pledges)
+    # the split of the full run's time, and the scratch database it staged the export in
+    assert 0 < full["ingest_s"] < full["ingest_s"] + full["checks_s"] <= full["seconds"]
+    assert full["staged_mb"] > 0
+    log = (tmp_path / "runs" / "duckdb-progress.log").read_text().splitlines()
+    assert "ingest" in log[0] and log[-1].split()[2] == "check", log[-3:]
     assert any((tmp_path / "runs").rglob("results.json"))
 
 

@@ -44,10 +44,13 @@ def test_ci_runs_the_readme_test_command():
     assert ci[-1] in readme, f".ci/run ends with {ci[-1]!r}, which the README does not show"
 
 
-def test_every_duckdb_connection_is_utc():
-    from pledgecheck.engine import connect
+def test_every_duckdb_connection_is_utc_and_draws_no_progress_bar_of_its_own():
+    from pledgecheck.engine import connect, connect_scratch
 
-    assert connect().execute("SELECT current_setting('TimeZone')").fetchone()[0] == "UTC"
+    for con in (connect(), connect_scratch()):
+        assert con.execute("SELECT current_setting('TimeZone')").fetchone()[0] == "UTC"
+        # DuckDB's bar would print over the run's own progress display and into captured stdout
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
 
 
 def test_notebooks_are_committed_without_outputs():

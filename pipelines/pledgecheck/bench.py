@@ -61,8 +61,21 @@ def run_full(policy: str, export: str, out: str, engine: str = "duckdb", master:
     from .pipeline import check_export, write_report
 
     t0 = time.perf_counter()
-    run = check_export(policy, export, AS_OF, "bench-salt", engine=engine, spark_master=master)
-    write_report(run, Path(out) / engine, charts=False)
+    stages: dict[str, float] = {}
+    log_path = Path(out) / f"{engine}-progress.log"   # `tail -f` it to follow a long run
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as log:
+        def progress(stage: str, what: str) -> None:
+            now = time.perf_counter() - t0
+            stages[stage] = now  # the last tick of each stage
+            log.write(f"{now:9.1f} s  {stage:7} {what}\n")
+            log.flush()
+
+        run = check_export(policy, export, AS_OF, "bench-salt", engine=engine, spark_master=master,
+                           progress=progress)
+        checked = time.perf_counter() - t0
+        staged = _staged_bytes(run.con) if engine == "duckdb" else 0
+        write_report(run, Path(out) / engine, charts=False)
     wall = time.perf_counter() - t0
     rows = sum(r.rows_read for r in run.ingest.tables.values())
     doc = run.document()
@@ -71,8 +84,21 @@ def run_full(policy: str, export: str, out: str, engine: str = "duckdb", master:
     children = _children_peak_rss_mb()
     return {"step": "full" if engine == "duckdb" else engine, "seconds": wall, "rows": rows,
             "rss_mb": peak_rss_mb() + children, "children_rss_mb": children, "pledges": len(run.results),
+            # ingest ends with its last table; the checks (with lint and calendars) run from there
+            # until the result files are written
+            "ingest_s": stages.get("ingest", 0.0), "checks_s": checked - stages.get("ingest", 0.0),
+            "staged_mb": staged / 2**20,
             "broken": sum(r.status == "broken" for r in run.results),
             "errors": sum(r.status == "error" for r in run.results), "digest": digest}
+
+
+def _staged_bytes(con) -> int:
+    """Size on disk of the run's staged DuckDB file and its spill folder (0 in memory)."""
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    if not path:
+        return 0
+    files = [Path(path), Path(path + ".wal")] + [f for f in Path(path).with_suffix(".tmp").rglob("*") if f.is_file()]
+    return sum(f.stat().st_size for f in files if f.exists())
 
 
 def _children_peak_rss_mb() -> float:

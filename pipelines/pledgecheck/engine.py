@@ -21,6 +21,9 @@ def connect(database: str | Path = ":memory:", *, memory_limit: str | None = Non
     if str(database) != ":memory:":
         con.execute(f"SET temp_directory = '{_path(Path(database).with_suffix('.tmp'))}'")
     con.execute("SET preserve_insertion_order = true")
+    # the project draws its own progress (CLI bar, scheduler log lines); DuckDB's bar for long
+    # queries would print over it, and into captured stdout
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
