@@ -23,7 +23,10 @@ def connect(database: str | Path = ":memory:", *, memory_limit: str | None = Non
     con.execute("SET preserve_insertion_order = true")
     # the project draws its own progress (CLI bar, scheduler log lines); DuckDB's bar for long
     # queries would print over it, and into captured stdout
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        pass  # in Jupyter without ipywidgets DuckDB refuses the setting, and draws no bar anyway
     return con
 
 
