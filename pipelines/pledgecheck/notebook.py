@@ -9,7 +9,8 @@ salted pseudonyms of `PledgeResult.offenders`.
 
 Two ways to open a session:
 - interactively: `open_session(policy, export_dir, as_of, salt)` ingests and checks the export
-  in a scratch DuckDB file removed with the session (generating the bundled sample first when it is missing);
+  in a scratch DuckDB file removed with the session (generating the bundled sample first when
+  it is missing);
 - from `pledgecheck report`: `results=` (the run's results.json) and `staged=` (the run's DuckDB
   file, opened read-only) make every notebook show the very numbers and pseudonyms of that run.
 """
