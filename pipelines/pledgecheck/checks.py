@@ -255,7 +255,8 @@ def render(pledge: Pledge, contract: Contract, as_of: date, present: set[str] | 
             if cols:
                 scans.append({"ident": q(n), "subject": _subject(tt), "record_id": _record_id(tt),
                               "label": b.bind(n),
-                              "columns": [{"ident": q(c.name), "label": b.bind(f"{n}.{c.name}")} for c in cols]})
+                              "columns": [{"ident": q(c.name), "label": b.bind(f"{n}.{c.name}"),
+                                           "unique": tt.key == [c.name]} for c in cols]})
         ctx.update(tables=scans)
         tables += names[:1]
     elif isinstance(p, ErasureParams):
