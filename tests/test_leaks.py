@@ -86,7 +86,7 @@ def test_the_staged_export_lives_in_a_private_scratch_file_removed_with_the_run(
     assert run.con.execute("SELECT current_database()").fetchone()[0] == "staged"
     in_memory = check_export(policy, root / "export", AS_OF, SALT, database=":memory:")
     assert run.document() == in_memory.document()  # where the rows are staged changes no result
-    del run
+    del run, in_memory  # the in-memory run has a private spill folder, removed the same way
     gc.collect()
     assert not folder.exists(), "the scratch folder outlived its run"
     # a process that exits with the run still open leaves nothing behind either

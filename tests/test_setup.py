@@ -53,6 +53,25 @@ def test_every_duckdb_connection_is_utc_and_draws_no_progress_bar_of_its_own():
         assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
 
 
+def test_an_in_memory_connection_spills_into_a_private_folder_removed_with_it(tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    from pledgecheck.engine import connect
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    con = connect(memory_limit="64MB")
+    spill = Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+    assert spill.parent.parent == tmp_path and spill.parent.stat().st_mode & 0o077 == 0
+    # a sort larger than the memory limit spills there, not into ./.tmp of the working folder
+    con.execute("SELECT * FROM range(20000000) t(i) ORDER BY hash(i)").fetchmany(1)
+    assert spill.is_dir() and not (tmp_path / ".tmp").exists()
+    del con
+    gc.collect()
+    assert not spill.parent.exists()
+
+
 def test_notebooks_are_committed_without_outputs():
     import json
 

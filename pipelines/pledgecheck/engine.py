@@ -12,7 +12,10 @@ import duckdb
 
 def connect(database: str | Path = ":memory:", *, memory_limit: str | None = None,
             threads: int | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection in UTC with a deliberate memory limit and a spill directory."""
+    """A DuckDB connection in UTC with a deliberate memory limit and a spill directory: beside
+    a database file, or for an in-memory database a private temporary folder removed with the
+    connection (DuckDB's default, `.tmp` in the current folder, would put spilled personal rows
+    in the user's working folder)."""
     con = duckdb.connect(str(database), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{_size(memory_limit or os.environ.get('PLEDGECHECK_MEMORY', '3GB'))}'")
@@ -20,6 +23,10 @@ def connect(database: str | Path = ":memory:", *, memory_limit: str | None = Non
         con.execute(f"SET threads = {int(threads or os.environ['PLEDGECHECK_THREADS'])}")
     if str(database) != ":memory:":
         con.execute(f"SET temp_directory = '{_path(Path(database).with_suffix('.tmp'))}'")
+    else:
+        spill = _private_folder()
+        _remove_with(con, spill)
+        con.execute(f"SET temp_directory = '{_path(spill / 'spill')}'")
     con.execute("SET preserve_insertion_order = true")
     # the project draws its own progress (CLI bar, scheduler log lines); DuckDB's bar for long
     # queries would print over it, and into captured stdout
@@ -39,15 +46,26 @@ def connect_scratch(**kwargs) -> duckdb.DuckDBPyConnection:
     uncompressed and, past the memory limit, spills and re-reads them on every query (at 100M
     events: 34 GB of spill files and 194 GB written before the run stalled), while a database
     file stores them compressed and reads them in place."""
-    folder = Path(tempfile.mkdtemp(prefix="pledgecheck-"))
-    os.chmod(folder, 0o700)  # the staged rows hold personal data: this user's eyes only
+    folder = _private_folder()
     try:
         con = connect(folder / "staged.duckdb", **kwargs)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    weakref.finalize(con, _remove_scratch, folder, weakref.ref(con))
+    _remove_with(con, folder)
     return con
+
+
+def _private_folder() -> Path:
+    """A new folder under $TMPDIR that only this user can read (staged rows are personal data)."""
+    folder = Path(tempfile.mkdtemp(prefix="pledgecheck-"))
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def _remove_with(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """Remove `folder` when `con` is garbage-collected, or at exit (closing `con` first)."""
+    weakref.finalize(con, _remove_scratch, folder, weakref.ref(con))
 
 
 def _remove_scratch(folder: Path, ref: weakref.ref) -> None:
