@@ -180,8 +180,9 @@ def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int =
     each appended to every table's file, so memory stays bounded at any size. `workers` > 1
     builds that many shards at once in worker processes (the files are the same as with one);
     the workers are spawned, so a script that calls this with `workers` > 1 must do so under
-    `if __name__ == "__main__":` (Python's rule for spawned processes). `truth=False` skips the ground truth (about 40% of the work): the manifest then has no
-    `expected` counts, which suits benchmark worlds."""
+    `if __name__ == "__main__":` (Python's rule for spawned processes). `truth=False` skips the
+    ground truth (about 40% of the work): the manifest then has no `expected` counts, which
+    suits benchmark worlds."""
     if fmt not in (*FORMATS, "mixed"):
         raise ValueError(f"format {fmt!r}: use parquet, csv, jsonl or mixed")
     if access_log_format not in ("table", "combined"):
