@@ -97,7 +97,8 @@ def _staged_bytes(con) -> int:
     path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
     if not path:
         return 0
-    files = [Path(path), Path(path + ".wal")] + [f for f in Path(path).with_suffix(".tmp").rglob("*") if f.is_file()]
+    spill = Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+    files = [Path(path), Path(path + ".wal")] + [f for f in spill.rglob("*") if f.is_file()]
     return sum(f.stat().st_size for f in files if f.exists())
 
 

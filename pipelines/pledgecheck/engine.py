@@ -5,6 +5,7 @@ import os
 import shutil
 import tempfile
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -16,25 +17,10 @@ def connect(database: str | Path = ":memory:", *, memory_limit: str | None = Non
     a database file, or for an in-memory database a private temporary folder removed with the
     connection (DuckDB's default, `.tmp` in the current folder, would put spilled personal rows
     in the user's working folder)."""
-    con = duckdb.connect(str(database), read_only=read_only)
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = '{_size(memory_limit or os.environ.get('PLEDGECHECK_MEMORY', '3GB'))}'")
-    if threads or os.environ.get("PLEDGECHECK_THREADS"):
-        con.execute(f"SET threads = {int(threads or os.environ['PLEDGECHECK_THREADS'])}")
-    if str(database) != ":memory:":
-        con.execute(f"SET temp_directory = '{_path(Path(database).with_suffix('.tmp'))}'")
-    else:
-        spill = _private_folder()
-        _remove_with(con, spill)
-        con.execute(f"SET temp_directory = '{_path(spill / 'spill')}'")
-    con.execute("SET preserve_insertion_order = true")
-    # the project draws its own progress (CLI bar, scheduler log lines); DuckDB's bar for long
-    # queries would print over it, and into captured stdout
-    try:
-        con.execute("SET enable_progress_bar = false")
-    except duckdb.InvalidInputException:
-        pass  # in Jupyter without ipywidgets DuckDB refuses the setting, and draws no bar anyway
-    return con
+    options = {"memory_limit": memory_limit, "threads": threads, "read_only": read_only}
+    if str(database) == ":memory:":
+        return _in_private_folder(lambda folder: _open(":memory:", folder / "spill", **options))
+    return _open(database, Path(database).with_suffix(".tmp"), **options)
 
 
 def connect_scratch(**kwargs) -> duckdb.DuckDBPyConnection:
@@ -46,9 +32,33 @@ def connect_scratch(**kwargs) -> duckdb.DuckDBPyConnection:
     uncompressed and, past the memory limit, spills and re-reads them on every query (at 100M
     events: 34 GB of spill files and 194 GB written before the run stalled), while a database
     file stores them compressed and reads them in place."""
+    return _in_private_folder(lambda folder: _open(folder / "staged.duckdb", folder / "spill", **kwargs))
+
+
+def _open(database: str | Path, spill: Path, *, memory_limit: str | None = None, threads: int | None = None,
+          read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(database), read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{_size(memory_limit or os.environ.get('PLEDGECHECK_MEMORY', '3GB'))}'")
+    if threads or os.environ.get("PLEDGECHECK_THREADS"):
+        con.execute(f"SET threads = {int(threads or os.environ['PLEDGECHECK_THREADS'])}")
+    con.execute(f"SET temp_directory = '{_path(spill)}'")
+    con.execute("SET preserve_insertion_order = true")
+    # the project draws its own progress (CLI bar, scheduler log lines); DuckDB's bar for long
+    # queries would print over it, and into captured stdout
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        pass  # in Jupyter without ipywidgets DuckDB refuses the setting, and draws no bar anyway
+    return con
+
+
+def _in_private_folder(open_: Callable[[Path], duckdb.DuckDBPyConnection]) -> duckdb.DuckDBPyConnection:
+    """`open_(folder)` for a new private folder, removed with the connection it returns (or at
+    once, if opening fails)."""
     folder = _private_folder()
     try:
-        con = connect(folder / "staged.duckdb", **kwargs)
+        con = open_(folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -92,6 +92,7 @@ MACROS: dict[str, str] = {
             WHEN length(__arg) BETWEEN 16 AND 19 AND __arg RLIKE '^62' THEN 'unionpay'
             WHEN length(__arg) BETWEEN 12 AND 19 AND __arg RLIKE '^(50|5[6-8]|6[0-9])' THEN 'maestro'
         END""",
+    "card_candidate": r"""(length(__arg) >= 12)""",
     # Spark's regexp_replace replaces every match (DuckDB's 'g' flag).
     "card_count": r"""
         CASE WHEN __arg IS NULL OR NOT (__arg RLIKE '[0-9](?:[ -]?[0-9]){11}') THEN 0 ELSE

@@ -60,6 +60,10 @@ create or replace macro card_brand(d) as (
     end
 );
 
+-- Whether a text is long enough to hold a card number: the shortest has 12 digits (the length
+-- card_count's patterns below require). Lets a scan skip short texts before any regex.
+create or replace macro card_candidate(txt) as (length(txt) >= 12);
+
 -- Number of full card numbers in a text: maximal digit runs (single space or dash separators
 -- allowed), 12-19 digits, a known brand and a valid Luhn checksum; decimal numbers
 -- (e.g. 47.69230769230769) are blanked first.
