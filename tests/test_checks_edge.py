@@ -4,6 +4,8 @@ from datetime import date
 import numpy as np
 import pytest
 
+from pledgecheck import runner
+
 AS_OF = date(2026, 6, 15)
 
 
@@ -169,6 +171,40 @@ def test_card_numbers_every_brand_and_no_false_positives(evaluate_in):
     # 9 rows with numbers (visa, mc2, amex, discover, jcb, diners, unionpay, two, maestro12); 6 clean
     assert r.violations == 9
     assert r.population == 15
+
+
+def test_card_numbers_over_several_tables_one_table_at_a_time_equal_the_union(evaluate_in):
+    """A multi-table card search is compacted table by table and merged; the result must be
+    the one the single union query gives: counts, segments, measures and offenders, with a
+    subject that holds cards in two tables and in two columns of one row."""
+    orders = [{"order_id": f"o{i}", "account_id": acc, "ordered_at": "2025-01-01T00:00:00Z", "amount": "1.00",
+               "currency": "EUR", "comment": text, "shipping_name": name}
+              for i, (acc, text, name) in enumerate([("a", "4111 1111 1111 1111", "5555555555554444"),
+                                                     ("a", "378282246310005", None), ("b", "no card", None),
+                                                     ("c", "6011111111111117", None)])]
+    tickets = [{"ticket_id": f"t{i}", "account_id": acc, "created_at": "2025-01-01T00:00:00Z", "body": text}
+               for i, (acc, text) in enumerate([("a", "my card 4111-1111-1111-1111"), ("b", "hello"),
+                                                ("d", "30569309025904"), (None, "4111111111111111")])]
+    pledge = {"id": "cards", "kind": "minimization", "check": "card_numbers",
+              "params": {"tables": ["orders", "support_tickets"]}}
+    parts = evaluate_in({"orders": orders, "support_tickets": tickets}, [pledge], AS_OF)["cards"]
+
+    real_render = runner.render
+
+    def union_only(*args, **kwargs):
+        rendered = real_render(*args, **kwargs)
+        assert len(rendered.parts) == 2   # the path under test was taken above
+        rendered.parts = []
+        return rendered
+    with pytest.MonkeyPatch.context() as mp:   # (test_spark reuses this test with evaluate_in only)
+        mp.setattr(runner, "render", union_only)
+        union = evaluate_in({"orders": orders, "support_tickets": tickets}, [pledge], AS_OF)["cards"]
+
+    assert parts.to_dict() == union.to_dict()
+    assert (parts.violations, parts.population) == (6, 8)
+    assert {s["segment"]: s["violations"] for s in parts.by_segment} == {"orders": 3, "support_tickets": 3}
+    # subject a: 3 rows in 2 tables, worst 2 columns in one row; the NULL subject is no offender
+    assert [(o["violations"], o["worst"]) for o in parts.offenders] == [(3, 2.0), (1, 1.0), (1, 1.0)]
 
 
 def test_password_k_usage_age_and_affiliates(evaluate_in):

@@ -66,6 +66,13 @@ class Rendered:
     params: dict[str, object]
     tables: list[str]            # tables the check needs (must be present in the export)
     calendars: list[str] = field(default_factory=list)
+    # A check over several tables whose SQL is a union of one independent query per table:
+    # those queries (`sql` is their union), which the runner may evaluate one at a time.
+    parts: list[str] = field(default_factory=list)
+
+    def part_params(self, part: str) -> dict[str, object]:
+        """The parameters one part uses."""
+        return _used(self.params, part)
 
 
 class _Binder:
@@ -268,6 +275,17 @@ def render(pledge: Pledge, contract: Contract, as_of: date, present: set[str] | 
     elif isinstance(p, BackupParams):
         tables += ["backups", "erasure_log"]
 
-    sql = _env.from_string(template_text(p.check)).render(**ctx)
-    used = {k: v for k, v in b.params.items() if re.search(rf"\${k}\b", sql)}
-    return Rendered(sql=sql, params=used, tables=tables, calendars=b.calendars)
+    template = _env.from_string(template_text(p.check))
+    parts: list[str] = []
+    if isinstance(p, CardParams) and len(ctx["tables"]) > 1:
+        # one search per table: at 100M events the union of every table's search held all their
+        # hash tables of distinct values at once and spilled (121 s, against 70 s one by one)
+        parts = [template.render(**{**ctx, "tables": [scan]}) for scan in ctx["tables"]]
+        sql = "\nunion all\n".join(parts)
+    else:
+        sql = template.render(**ctx)
+    return Rendered(sql=sql, params=_used(b.params, sql), tables=tables, calendars=b.calendars, parts=parts)
+
+
+def _used(params: dict[str, object], sql: str) -> dict[str, object]:
+    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}

@@ -16,7 +16,7 @@ import duckdb
 
 from . import tcf
 from .calendars import load_business_days
-from .checks import macros_sql, render
+from .checks import Rendered, macros_sql, render
 from .contract import Contract, load_contract
 from .errors import CheckError, EngineError
 from .policy import ConsentParams, Pledge, Policy
@@ -137,7 +137,10 @@ def evaluate(con, pledge: Pledge, policy_id: str, as_of: date, salt: str, presen
             setattr(res, name, copy.deepcopy(value))
     else:
         try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _cev AS {COMPACT.format(sql=rendered.sql)}", rendered.params)
+            if rendered.parts and isinstance(con, duckdb.DuckDBPyConnection):
+                _compact_parts(con, rendered)
+            else:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _cev AS {COMPACT.format(sql=rendered.sql)}", rendered.params)
         except (duckdb.Error, EngineError) as e:
             res.status, res.message = "error", f"check {pledge.check} failed: {str(e).splitlines()[0][:300]}"
             return res
@@ -166,6 +169,28 @@ FROM (SELECT outcome, reason, coalesce(CAST(segment AS VARCHAR), '?') AS segment
       FROM ({sql}) ev)
 GROUP BY GROUPING SETS ((outcome, reason, segment, period, measure), (vsub))
 """
+
+
+# The compact table of a union, from the compact tables of its parts: every compact row is a
+# group (the grouping-set columns) with its count and its worst measure, so equal groups of
+# different parts merge by summing counts and taking the larger worst: exactly the table
+# COMPACT gives over the whole union.
+MERGE_PARTS = """
+SELECT g, outcome, reason, segment, period, measure, vsub, CAST(sum(n) AS BIGINT) AS n, max(worst) AS worst
+FROM _cev_parts GROUP BY g, outcome, reason, segment, period, measure, vsub
+"""
+
+
+def _compact_parts(con: duckdb.DuckDBPyConnection, rendered: Rendered) -> None:
+    """`_cev` of a check that is a union of independent parts (one per table), compacted one
+    part at a time: DuckDB runs a union's branches in one plan, and holds every branch's hash
+    tables until the whole plan is done."""
+    con.execute("DROP TABLE IF EXISTS _cev_parts")
+    for i, part in enumerate(rendered.parts):
+        head = "CREATE TEMP TABLE _cev_parts AS" if i == 0 else "INSERT INTO _cev_parts"
+        con.execute(f"{head} {COMPACT.format(sql=part)}", rendered.part_params(part))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _cev AS {MERGE_PARTS}")
+    con.execute("DROP TABLE _cev_parts")
 
 
 # Reads of the compact table `_cev` (plain SQL: FILTER, window functions, no engine
