@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +41,7 @@ def connect_scratch(**kwargs) -> duckdb.DuckDBPyConnection:
 def _open(database: str | Path, spill: Path, *, memory_limit: str | None = None, threads: int | None = None,
           read_only: bool = False) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(database), read_only=read_only)
+    _LIVE.add(con)
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{_size(memory_limit or os.environ.get('PLEDGECHECK_MEMORY', '3GB'))}'")
     if threads or os.environ.get("PLEDGECHECK_THREADS"):
@@ -64,6 +68,67 @@ def _in_private_folder(open_: Callable[[Path], duckdb.DuckDBPyConnection]) -> du
         raise
     _remove_with(con, folder)
     return con
+
+
+_LIVE: weakref.WeakSet = weakref.WeakSet()   # open connections, for stop_on_signals
+_STOPPED: list[int] = []                      # the signal stop_on_signals acted on
+
+
+def stop_on_signals() -> None:
+    """Let SIGTERM (a scheduler's timeout, `kill`) end the process promptly and cleanly, as
+    Ctrl-C does. SIGTERM's default is to die at once, leaving the private scratch folders of
+    staged personal data behind; and a Python handler alone would only run once the current
+    DuckDB query returns (minutes at 100M events: DuckDB polls for SIGINT only). Here a thread
+    woken by the signal interrupts the running queries, and the process exits with status 143
+    through the normal exit path, whose finalizers remove the folders. Ctrl-C ends the same way
+    with status 130, whether the interrupted query raised KeyboardInterrupt or DuckDB's error.
+
+    For command-line processes: call once from the main thread, and end through `exit_if_stopped`
+    when an exception reaches the top (an interrupted query fails with DuckDB's own error).
+    Processes started later (notebook kernels) keep the default signal handling."""
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("stop_on_signals must be called from the main thread")
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    signal.set_wakeup_fd(write, warn_on_full_buffer=False)   # written by the C-level handler, at once
+    signal.signal(signal.SIGTERM, lambda signum, frame: _stop(signum))
+
+    def watch() -> None:
+        while True:
+            got = os.read(read, 64)
+            if not got:
+                return
+            for signum in (signal.SIGTERM, signal.SIGINT):   # (Ctrl-C: DuckDB's own interrupt, same ending)
+                if int(signum) in got:
+                    if not _STOPPED:
+                        _STOPPED.append(int(signum))
+                    _interrupt_all()
+
+    threading.Thread(target=watch, name="pledgecheck-signals", daemon=True).start()
+
+
+def exit_if_stopped() -> None:
+    """Exit with 128 + the signal if stop_on_signals acted on one; else return."""
+    if _STOPPED:
+        _stop(_STOPPED[0])
+
+
+def _stop(signum: int) -> None:
+    if not _STOPPED:
+        _STOPPED.append(signum)
+    if len(_STOPPED) == 1:
+        _STOPPED.append(-1)   # said once
+        print(f"stopped by {signal.Signals(signum).name}", file=sys.stderr, flush=True)
+    sys.exit(128 + signum)
+
+
+def _interrupt_all() -> None:
+    # (a function of its own: the watching thread must hold no connection once it is done)
+    for con in list(_LIVE):
+        try:
+            con.interrupt()
+        except duckdb.Error:
+            pass   # closed meanwhile
 
 
 def _private_folder() -> Path:
