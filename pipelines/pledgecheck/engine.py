@@ -71,7 +71,7 @@ def _in_private_folder(open_: Callable[[Path], duckdb.DuckDBPyConnection]) -> du
 
 
 _LIVE: weakref.WeakSet = weakref.WeakSet()   # open connections, for stop_on_signals
-_STOPPED: list[int] = []                      # the signal stop_on_signals acted on
+_STOPPED: dict[str, int | bool] = {}           # the signal stop_on_signals acted on; said?
 
 
 def stop_on_signals() -> None:
@@ -100,8 +100,7 @@ def stop_on_signals() -> None:
                 return
             for signum in (signal.SIGTERM, signal.SIGINT):   # (Ctrl-C: DuckDB's own interrupt, same ending)
                 if int(signum) in got:
-                    if not _STOPPED:
-                        _STOPPED.append(int(signum))
+                    _STOPPED.setdefault("signal", int(signum))
                     _interrupt_all()
 
     threading.Thread(target=watch, name="pledgecheck-signals", daemon=True).start()
@@ -109,15 +108,14 @@ def stop_on_signals() -> None:
 
 def exit_if_stopped() -> None:
     """Exit with 128 + the signal if stop_on_signals acted on one; else return."""
-    if _STOPPED:
-        _stop(_STOPPED[0])
+    if "signal" in _STOPPED:
+        _stop(int(_STOPPED["signal"]))
 
 
 def _stop(signum: int) -> None:
-    if not _STOPPED:
-        _STOPPED.append(signum)
-    if len(_STOPPED) == 1:
-        _STOPPED.append(-1)   # said once
+    signum = int(_STOPPED.setdefault("signal", signum))
+    if not _STOPPED.get("said"):
+        _STOPPED["said"] = True
         print(f"stopped by {signal.Signals(signum).name}", file=sys.stderr, flush=True)
     sys.exit(128 + signum)
 
