@@ -10,15 +10,14 @@
 --   lustmonster.no-full-card-numbers-processors
 --   lustmonster.saved-methods-tokenized-only
 --   xconfessions.no-full-card-number
-{% for t in tables %}
-{#- A text is searched once per distinct value (most columns repeat values: user agents, paths,
-    referrers...), and rows are matched to the values found. `any_value` keeps the search above
+{#- One table `t` (checks.render unions the tables' searches, or the runner compacts them one
+    by one). A text is searched once per distinct value (most columns repeat values: user
+    agents, paths, referrers...), and rows are matched to the values found. `any_value` keeps the search above
     the grouping (the optimizer would otherwise push it below, onto every row). Texts too short
     to hold a card number (`card_candidate`) are not grouped at all. A table's own key column is
     unique (duplicates are quarantined at ingest): grouping it saves nothing, and at 100M events
     its hash table of unique ids outgrew the memory limit and spilled, so it is searched row by
     row. Each column's hit is computed once (`hit_<i>`) and read by outcome, reason and measure. #}
-{% if not loop.first %}union all{% endif %}
 select
     subject_id,
     record_id,
@@ -43,4 +42,3 @@ from (
     ) h{{ loop.index }} on x.{{ c.ident }} = h{{ loop.index }}.v
     {% endif %}{% endfor %}
 )
-{% endfor %}
