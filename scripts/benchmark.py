@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -34,6 +35,8 @@ def size(text: str) -> int:
 
 
 def main() -> int:
+    # SIGTERM (a scheduler's timeout) unwinds like Ctrl-C: the running step is stopped and waited for
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1M,10M,100M", help="access-log events per world (k/M suffixes)")
     ap.add_argument("--policy", default="lustmonster")
@@ -59,6 +62,8 @@ def main() -> int:
                 line["generate"] = child("generate", args.policy, str(world), events, accounts, args.workers)
             status.update(f"[{label}] floor: one aggregate pass")
             line["floor"] = child("floor", args.policy, str(world))
+            status.update(f"[{label}] bound: the work no exact run can skip")
+            line["bound"] = child("bound", args.policy, str(world))
             status.update(f"[{label}] full run of {args.policy}")
             line["full"] = child("full", args.policy, str(world), str(work / "runs"))
             if events <= size(args.spark_max):
@@ -84,16 +89,20 @@ def _s(step: dict | None, key: str = "seconds", fmt: str = "{:.1f}") -> str:
     return fmt.format(step[key]) if step.get(key) is not None else "-"
 
 
+def _ratio(a: dict | None, b: dict | None) -> str:
+    return f"{a['seconds'] / b['seconds']:.1f}x" if a and b and "error" not in a and "error" not in b else "-"
+
+
 def print_table(lines: list[dict]) -> None:
     t = Table(title="pledgecheck benchmark (wall seconds, peak RSS MB)")
     for col in ("events", "rows read", "full s", "ingest s", "checks s", "rows/s", "full RSS", "staged MB",
-                "floor s", "full/floor", "ns/row",
+                "floor s", "full/floor", "bound s", "bound/floor", "full/bound", "ns/row",
                 "subset s", "GX s", "GX RSS", "GX/subset", "Spark s", "Spark RSS", "Spark/full",
                 "generate s", "generate RSS"):
         t.add_column(col, justify="right")
     for ln in lines:
-        full, floor, gx, sub, gen, spark = (ln.get(k) for k in ("full", "floor", "gx", "subset", "generate",
-                                                                 "spark"))
+        full, floor, bound, gx, sub, gen, spark = (ln.get(k) for k in ("full", "floor", "bound", "gx", "subset",
+                                                                        "generate", "spark"))
         ok = full and "error" not in full
         spark_ok = ok and spark and "error" not in spark
         t.add_row(
@@ -101,10 +110,10 @@ def print_table(lines: list[dict]) -> None:
             _s(full, "checks_s"), f"{full['rows'] / full['seconds']:,.0f}" if ok else "-",
             _s(full, "rss_mb", "{:.0f}"), _s(full, "staged_mb", "{:.0f}"),
             _s(floor, "seconds", "{:.2f}"),
-            f"{full['seconds'] / floor['seconds']:.1f}x" if ok and floor and "error" not in floor else "-",
+            _ratio(full, floor), _s(bound, "seconds", "{:.2f}"), _ratio(bound, floor), _ratio(full, bound),
             f"{full['seconds'] / full['rows'] * 1e9:.0f}" if ok else "-",
             _s(sub), _s(gx), _s(gx, "rss_mb", "{:.0f}"),
-            f"{gx['seconds'] / sub['seconds']:.1f}x" if gx and sub and "error" not in gx and "error" not in sub else "-",
+            _ratio(gx, sub),
             _s(spark), _s(spark, "rss_mb", "{:.0f}"),
             (f"{spark['seconds'] / full['seconds']:.1f}x"
              + ("" if spark["digest"] == full["digest"] else " (results differ!)")) if spark_ok else "-",

@@ -101,41 +101,45 @@ def test_the_staged_export_lives_in_a_private_scratch_file_removed_with_the_run(
     assert "Error" not in out.stderr, out.stderr[-500:]
 
 
-@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
-def test_a_signal_mid_query_interrupts_it_and_removes_the_staged_data(tmp_path, signame):
+CLI = "sys.argv = ['pledgecheck', 'run', '--policy', 'lustmonster']\nfrom pledgecheck.cli import main\nmain()\n"
+BENCH = "from pledgecheck.bench import main\nmain(['full', 'lustmonster', 'export', sys.argv[1]])\n"
+
+
+@pytest.mark.parametrize("signame,entry", [("SIGTERM", CLI), ("SIGINT", CLI), ("SIGTERM", BENCH)],
+                         ids=["SIGTERM", "SIGINT", "SIGTERM-benchmark-step"])
+def test_a_signal_mid_query_interrupts_it_and_removes_the_staged_data(tmp_path, signame, entry):
     """A scheduler's timeout sends SIGTERM, a user presses Ctrl-C, often while DuckDB runs a
     query of minutes. DuckDB interrupts its query on SIGINT by itself, but SIGTERM's default is
     to die at once, leaving the private scratch folder of staged personal data behind. With
-    `stop_on_signals` (the CLI calls it) the query is interrupted and the process exits through
-    its finalizers: promptly, with nothing left in $TMPDIR, either way."""
+    `stop_on_signals` (the CLI and the benchmark's steps call it) the query is interrupted and
+    the process exits through its finalizers: promptly, with nothing left in $TMPDIR, either way."""
     import os
     import signal
     import subprocess
     import sys
 
-    # `pledgecheck run` whose run is one endless query (it would take hours)
+    # `pledgecheck run` (or the benchmark's full step) whose run is one endless query (it would take hours)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
     code = ("import sys\n"
             "import pledgecheck.pipeline\n"
-            "from pledgecheck.cli import main\n"
             "from pledgecheck.engine import connect_scratch\n"
             "def endless(*args, **kwargs):\n"
             "    con = connect_scratch()\n"
             "    print(con.execute('PRAGMA database_list').fetchall()[0][2], flush=True)\n"
             "    con.execute('SELECT sum(a.i * b.i) FROM range(100000000) a(i), range(100000000) b(i)').fetchall()\n"
-            "pledgecheck.pipeline.check_export = endless\n"
-            "sys.argv = ['pledgecheck', 'run', '--policy', 'lustmonster']\n"
-            "main()\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "TMPDIR": str(tmp_path)},
+            "pledgecheck.pipeline.check_export = endless\n" + entry)
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "runs")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp)},
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
     try:
         staged = proc.stdout.readline().strip()
-        assert staged.startswith(str(tmp_path)) and staged.endswith("staged.duckdb"), staged
+        assert staged.startswith(str(tmp)) and staged.endswith("staged.duckdb"), staged
         proc.send_signal(getattr(signal, signame))
         _, err = proc.communicate(timeout=60)   # the query alone would run for hours
     finally:
         proc.kill()
-    assert list(tmp_path.iterdir()) == [], err[-500:]
+    assert list(tmp.iterdir()) == [], err[-500:]
     if signame == "SIGTERM":
         assert proc.returncode == 143, err[-500:]
         assert "stopped by SIGTERM" in err and "Traceback" not in err and "leaked" not in err, err[-500:]

@@ -47,13 +47,27 @@ def peak_rss_mb() -> float:
 
 
 def child(step: str, policy: str, export: str, *extra: str) -> dict:
-    """Run one measured step in a fresh interpreter; returns its JSON line."""
+    """Run one measured step in a fresh interpreter; returns its JSON line.
+
+    If this process is stopped meanwhile (Ctrl-C, or SIGTERM where the caller turned it into
+    SystemExit), the child is asked to stop with SIGTERM and waited for, so that it removes its
+    scratch folder of staged rows (`subprocess.run` would SIGKILL it, which leaves the folder)."""
     cmd = [sys.executable, "-m", "pledgecheck.bench", step, policy, export, *map(str, extra)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"}) as proc:
+        try:
+            out, err = proc.communicate()
+        except BaseException:
+            proc.terminate()
+            try:
+                proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            raise
     if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        tail = (err.strip().splitlines() or ["(no output)"])[-1]
         return {"step": step, "error": tail[:300]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(out.strip().splitlines()[-1])
 
 
 # ------------------------------------------------------------------ steps (run in the child)
@@ -158,6 +172,63 @@ def run_floor(policy: str, export: str) -> dict:
         rows += con.execute(f"SELECT count(*), {aggs} FROM read_parquet({plist}, union_by_name = true)").fetchone()[0]
     wall = time.perf_counter() - t0
     return {"step": "floor", "seconds": wall, "rows": rows, "rss_mb": peak_rss_mb()}
+
+
+def run_bound(policy: str, export: str) -> dict:
+    """The work no exact run of the policy can skip, done once and nothing else:
+    - the floor's pass over typed values (the columns the checks touch, typed as the contract
+      says), with every row's quarantine reason: the ingest's validation, storing nothing;
+    - one duplicate-key aggregate per keyed table;
+    - one as-of join, counting only, per (event table, consent purpose) of the policy's consent
+      pledges: pledges that share a table and a purpose share it, with the union of their scopes.
+    The keys and joins read every row (the rows' validation is counted once, in the first pass).
+    Nothing per pledge: no outcome, no compaction, no distribution, no offenders. Every exact
+    run does these operations and more; here each is done once, in three passes (an engine that
+    merged the passes could go somewhat lower). Parquet exports only."""
+    from .checks import _Binder, _first_anchor, _scope, _subject, _used
+    from .engine import connect, q
+    from .ingest import TableResult, parquet_source
+    from .policy import ConsentParams
+
+    pol, contract = load_policy(resolve_policy(policy)), load_contract()
+    touched = columns_touched(pol)
+    con = connect()
+    t0 = time.perf_counter()
+    sources, rows = {}, 0
+    for name, t in contract.tables.items():
+        files = find_files(Path(export), name)
+        if files and all(fmt == "parquet" for _, fmt in files):
+            sources[name] = parquet_source(con, t, files, TableResult(name))[0]
+            aggs = "".join(f", sum(hash({q(c)}))" for c in touched.get(name, []))
+            rows += con.execute(f"SELECT count(*), count(_reason){aggs} FROM {sources[name]}").fetchone()[0]
+    typed = time.perf_counter()
+    for name, src in sources.items():
+        key = contract.table(name).key
+        if key:
+            cols = ", ".join(q(k) for k in key)
+            con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM {src} GROUP BY ALL HAVING count(*) > 1)").fetchone()
+    keys = time.perf_counter()
+    groups: dict[tuple[str, str], list] = {}
+    for pledge in pol.pledges:
+        p = pledge.params
+        if isinstance(p, ConsentParams) and p.table in sources and "consent_events" in sources:
+            groups.setdefault((p.table, p.purpose), []).append(pledge)
+    joined: dict[str, list[int]] = {}   # per join: events, events with a consent state before them
+    for (table, purpose), pledges in groups.items():
+        t, b = contract.table(table), _Binder(AS_OF)
+        scopes = " OR ".join(f"({_scope(b, t, pl, pl.params.where)})" for pl in pledges)
+        sql = f"""WITH events AS (
+                SELECT {_subject(t)} AS subject_id, {_first_anchor(t)} AS event_at FROM {sources[table]}
+                WHERE {scopes}),
+            consents AS (   -- the purpose's rows only are parsed: the filter is applied first
+                SELECT subject_id, ts AS consent_at, bool_or(action = 'withdrawn') AS withdrawn
+                FROM {sources["consent_events"]} WHERE purpose = {b.bind(purpose)} GROUP BY subject_id, ts)
+            SELECT count(*), count(consent_at) FROM events e ASOF LEFT JOIN consents c
+                ON c.subject_id = e.subject_id AND c.consent_at <= e.event_at"""
+        joined[f"{table}/{purpose}"] = list(con.execute(sql, _used(b.params, sql)).fetchone())
+    wall = time.perf_counter() - t0
+    return {"step": "bound", "seconds": wall, "rows": rows, "rss_mb": peak_rss_mb(), "typed_s": typed - t0,
+            "keys_s": keys - typed, "joins_s": wall - (keys - t0), "joins": len(groups), "joined": joined}
 
 
 # The pledge kinds a GX user can express as single-table column expectations: the GX-pandas
@@ -276,6 +347,17 @@ def run_generate(policy: str, export: str, events: int, accounts: int, workers: 
 
 
 def main(argv: list[str]) -> None:
+    from .engine import exit_if_stopped, stop_on_signals
+
+    stop_on_signals()   # SIGTERM / Ctrl-C: interrupt the query and remove the scratch folder, as `pledgecheck` does
+    try:
+        _main(argv)
+    except Exception:
+        exit_if_stopped()
+        raise
+
+
+def _main(argv: list[str]) -> None:
     step, policy, export = argv[:3]
     if step == "generate":
         workers = int(argv[5]) if len(argv) > 5 else 1
@@ -283,7 +365,7 @@ def main(argv: list[str]) -> None:
         return
     fn = {"full": lambda: run_full(policy, export, argv[3]),
           "spark": lambda: run_full(policy, export, argv[3], "spark", argv[4] if len(argv) > 4 else "local[2]"),
-          "floor": lambda: run_floor(policy, export),
+          "floor": lambda: run_floor(policy, export), "bound": lambda: run_bound(policy, export),
           "gx": lambda: run_gx(policy, export), "subset": lambda: run_subset(policy, export)}[step]
     print(json.dumps(fn()))
 

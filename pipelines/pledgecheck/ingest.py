@@ -409,6 +409,19 @@ def _load_parquet_table(con, t: Table, files: list[tuple[Path, str]], result: Ta
     """Parquet files are typed by a view, not copied: one pass counts loaded and quarantined
     rows per file (cross-checked with the files' own row counts); quarantined rows and
     duplicate keys, usually none, are then stored and left out of the table's view."""
+    source, parsed = parquet_source(con, t, files, result)
+    typed = q("_typed_" + t.name)
+    _drop(con, "_typed_" + t.name)
+    con.execute(f"CREATE {'TABLE' if parsed else 'VIEW'} {typed} AS SELECT * FROM {source}")
+    result.files += [FileResult(t.name, str(p), "parquet") for p, _ in files]
+    _settle(con, t, result)
+
+
+def parquet_source(con, t: Table, files: list[tuple[Path, str]], result: TableResult) -> tuple[str, bool]:
+    """The view `_source_<table>` over a table's Parquet files: every contract column typed, and
+    per row its file, line and quarantine reason (`_reason`, NULL when the row loads). Also
+    whether a column must be parsed (text timestamps, numbers as text), which is done once
+    into a table rather than by every read of the view."""
     paths = [p for p, _ in files]
     types: dict[str, str] = {}
     for path in paths:
@@ -432,7 +445,7 @@ def _load_parquet_table(con, t: Table, files: list[tuple[Path, str]], result: Ta
     else:
         described = {}
     exprs, reason = _typing(t, described)
-    typed, source = q("_typed_" + t.name), q("_source_" + t.name)
+    source = q("_source_" + t.name)
     struct = ", ".join(f"{q(c)} := {q(c)}" for c in present)
     raw_json = f"to_json(struct_pack({struct}))::VARCHAR" if struct else "NULL"
     con.execute(f"CREATE OR REPLACE VIEW {source} AS SELECT {', '.join(exprs)}, filename AS _file, "
@@ -441,10 +454,7 @@ def _load_parquet_table(con, t: Table, files: list[tuple[Path, str]], result: Ta
     # Columns already of their contract type are read through the view at no cost; a column
     # that must be parsed (text timestamps, numbers as text) is parsed once into a table.
     parsed = any(_cast(col, described.get(col.name), t.timezone)[1] != "false" for col in t.columns.values())
-    _drop(con, "_typed_" + t.name)
-    con.execute(f"CREATE {'TABLE' if parsed else 'VIEW'} {typed} AS SELECT * FROM {source}")
-    result.files += [FileResult(t.name, str(p), "parquet") for p in paths]
-    _settle(con, t, result)
+    return source, parsed
 
 
 def _settle(con, t: Table, result: TableResult) -> None:
