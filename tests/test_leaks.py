@@ -105,8 +105,27 @@ CLI = "sys.argv = ['pledgecheck', 'run', '--policy', 'lustmonster']\nfrom pledge
 BENCH = "from pledgecheck.bench import main\nmain(['full', 'lustmonster', 'export', sys.argv[1]])\n"
 
 
-@pytest.mark.parametrize("signame,entry", [("SIGTERM", CLI), ("SIGINT", CLI), ("SIGTERM", BENCH)],
-                         ids=["SIGTERM", "SIGINT", "SIGTERM-benchmark-step"])
+# (papermill runs an asyncio loop per notebook: a loop that closes may reset SIGTERM to its default
+# and the wakeup fd to none, as nbclient used directly does; `pledgecheck report` queries on after)
+AFTER_A_NOTEBOOK = """import nbformat, pathlib
+from pledgecheck.scheduled import execute_notebook
+query = endless
+def endless(*args, **kwargs):
+    folder = pathlib.Path(sys.argv[1])
+    folder.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                           "display_name": "Python 3"}})
+    nb.cells.append(nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}))
+    nbformat.write(nb, folder / "nb.ipynb")
+    assert execute_notebook(folder / "nb.ipynb", folder / "out.ipynb", {"x": 2}, cwd=folder) is None
+    return query(*args, **kwargs)
+pledgecheck.pipeline.check_export = endless
+""" + CLI
+
+
+@pytest.mark.parametrize("signame,entry", [("SIGTERM", CLI), ("SIGINT", CLI), ("SIGTERM", BENCH),
+                                           ("SIGTERM", AFTER_A_NOTEBOOK)],
+                         ids=["SIGTERM", "SIGINT", "SIGTERM-benchmark-step", "SIGTERM-after-a-notebook"])
 def test_a_signal_mid_query_interrupts_it_and_removes_the_staged_data(tmp_path, signame, entry):
     """A scheduler's timeout sends SIGTERM, a user presses Ctrl-C, often while DuckDB runs a
     query of minutes. DuckDB interrupts its query on SIGINT by itself, but SIGTERM's default is
