@@ -110,8 +110,8 @@ BENCH = "from pledgecheck.bench import main\nmain(['full', 'lustmonster', 'expor
 AFTER_A_NOTEBOOK = """import nbformat, pathlib
 from pledgecheck.scheduled import execute_notebook
 query = endless
+folder = pathlib.Path(sys.argv[1])   # (before CLI replaces sys.argv)
 def endless(*args, **kwargs):
-    folder = pathlib.Path(sys.argv[1])
     folder.mkdir(parents=True)
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
                                                            "display_name": "Python 3"}})
@@ -153,6 +153,8 @@ def test_a_signal_mid_query_interrupts_it_and_removes_the_staged_data(tmp_path, 
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
     try:
         staged = proc.stdout.readline().strip()
+        if not staged:   # it ended before staging: say why
+            pytest.fail(proc.communicate(timeout=60)[1][-1500:])
         assert staged.startswith(str(tmp)) and staged.endswith("staged.duckdb"), staged
         proc.send_signal(getattr(signal, signame))
         _, err = proc.communicate(timeout=60)   # the query alone would run for hours
