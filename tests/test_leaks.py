@@ -130,7 +130,7 @@ def test_a_signal_mid_query_interrupts_it_and_removes_the_staged_data(tmp_path, 
     """A scheduler's timeout sends SIGTERM, a user presses Ctrl-C, often while DuckDB runs a
     query of minutes. DuckDB interrupts its query on SIGINT by itself, but SIGTERM's default is
     to die at once, leaving the private scratch folder of staged personal data behind. With
-    `stop_on_signals` (the CLI and the benchmark's steps call it) the query is interrupted and
+    `stop_on_signals` (the CLI and the benchmark's steps run in `stoppable`) the query is interrupted and
     the process exits through its finalizers: promptly, with nothing left in $TMPDIR, either way."""
     import os
     import signal

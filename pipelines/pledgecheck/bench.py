@@ -347,14 +347,10 @@ def run_generate(policy: str, export: str, events: int, accounts: int, workers: 
 
 
 def main(argv: list[str]) -> None:
-    from .engine import exit_if_stopped, stop_on_signals
+    from .engine import stoppable
 
-    stop_on_signals()   # SIGTERM / Ctrl-C: interrupt the query and remove the scratch folder, as `pledgecheck` does
-    try:
+    with stoppable():   # SIGTERM / Ctrl-C: interrupt the query and remove the scratch folder, as `pledgecheck` does
         _main(argv)
-    except Exception:
-        exit_if_stopped()
-        raise
 
 
 def _main(argv: list[str]) -> None:

@@ -533,18 +533,15 @@ def report_cmd(
 
 
 def main() -> None:
-    from .engine import exit_if_stopped, stop_on_signals
+    from .engine import exit_if_stopped, stoppable
 
-    stop_on_signals()   # SIGTERM / Ctrl-C: interrupt the query, remove the scratch folders, exit 143 / 130
-    try:
-        app()
-    except PledgecheckError as e:
-        exit_if_stopped()
-        console.print(f"[red]error[/red] {escape(str(e))}", markup=True, highlight=False)
-        sys.exit(2)
-    except Exception:
-        exit_if_stopped()   # the query a signal interrupted failed on its way out: no traceback
-        raise
+    with stoppable():   # SIGTERM / Ctrl-C: interrupt the query, remove the scratch folders, exit 143 / 130
+        try:
+            app()
+        except PledgecheckError as e:
+            exit_if_stopped()   # (an error the interruption caused is no error of the command)
+            console.print(f"[red]error[/red] {escape(str(e))}", markup=True, highlight=False)
+            sys.exit(2)
 
 
 if __name__ == "__main__":

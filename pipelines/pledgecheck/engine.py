@@ -8,7 +8,8 @@ import sys
 import tempfile
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -83,8 +84,8 @@ def stop_on_signals() -> None:
     through the normal exit path, whose finalizers remove the folders. Ctrl-C ends the same way
     with status 130, whether the interrupted query raised KeyboardInterrupt or DuckDB's error.
 
-    For command-line processes: call once from the main thread, and end through `exit_if_stopped`
-    when an exception reaches the top (an interrupted query fails with DuckDB's own error).
+    For command-line processes: call once from the main thread (through `stoppable`, which also
+    ends the process through `exit_if_stopped` when an exception reaches the top).
     Processes started later (notebook kernels) keep the default signal handling."""
     if threading.current_thread() is not threading.main_thread():
         raise RuntimeError("stop_on_signals must be called from the main thread")
@@ -104,6 +105,19 @@ def stop_on_signals() -> None:
                     _interrupt_all()
 
     threading.Thread(target=watch, name="pledgecheck-signals", daemon=True).start()
+
+
+@contextmanager
+def stoppable() -> Iterator[None]:
+    """A command-line process's body, with `stop_on_signals`: an exception that reaches the end
+    of the block after a signal (an interrupted query fails with DuckDB's own error) ends the
+    process with the signal's status and without a traceback."""
+    stop_on_signals()
+    try:
+        yield
+    except Exception:
+        exit_if_stopped()
+        raise
 
 
 def exit_if_stopped() -> None:
