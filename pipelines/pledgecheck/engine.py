@@ -93,6 +93,7 @@ def stop_on_signals() -> None:
     os.set_blocking(write, False)
     signal.set_wakeup_fd(write, warn_on_full_buffer=False)   # written by the C-level handler, at once
     signal.signal(signal.SIGTERM, lambda signum, frame: _stop(signum))
+    signal.signal(signal.SIGINT, _interrupted)
 
     def watch() -> None:
         while True:
@@ -107,6 +108,14 @@ def stop_on_signals() -> None:
     threading.Thread(target=watch, name="pledgecheck-signals", daemon=True).start()
 
 
+def _interrupted(signum: int, frame) -> None:
+    """Ctrl-C, as Python's own handler, but recorded first: DuckDB runs this handler when it
+    polls for signals mid-query and then fails the query with its own error, which may reach
+    `exit_if_stopped` before the watching thread has read the signal."""
+    _STOPPED.setdefault("signal", int(signum))
+    raise KeyboardInterrupt
+
+
 @contextmanager
 def stoppable() -> Iterator[None]:
     """A command-line process's body, with `stop_on_signals`: an exception that reaches the end
@@ -115,7 +124,7 @@ def stoppable() -> Iterator[None]:
     stop_on_signals()
     try:
         yield
-    except Exception:
+    except (Exception, KeyboardInterrupt):
         exit_if_stopped()
         raise
 
