@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .checks import available_checks, header
+from .checks import get as get_check
 from .contract import Contract, load_contract
-from .policy import (
-    AgeParams, BackupParams, ConsentParams, DeadlineParams, IpParams, KAnonParams, OptOutParams, Pledge,
-    Policy, RetentionParams, UsageParams,
-)
+from .policy import Pledge, Policy
 
 
 @dataclass
@@ -39,43 +37,15 @@ class Finding:
         return "\n".join(lines)
 
 
-# (value used for comparison, smaller-is-stricter?, human text) of a pledge's rule
 def rule_value(p: Pledge) -> tuple[float, bool, str] | None:
-    prm = p.params
-    if isinstance(prm, RetentionParams):
-        return prm.period.approx_days(), True, str(prm.period)
-    if isinstance(prm, DeadlineParams):
-        total = prm.limit.approx_days()
-        text = str(prm.limit)
-        if prm.extension:
-            text += f" (+{prm.extension.by} with notice)"
-            total += prm.extension.by.approx_days() / 1000  # tie-breaker only
-        return total, True, text
-    if isinstance(prm, ConsentParams):
-        if prm.validity is None:
-            return None
-        return prm.validity.approx_days(), True, f"valid {prm.validity}"
-    if isinstance(prm, OptOutParams):
-        return prm.grace.approx_days(), True, f"within {prm.grace}"
-    if isinstance(prm, IpParams):
-        return prm.after.approx_days(), True, f"truncated after {prm.after}"
-    if isinstance(prm, KAnonParams):
-        return float(prm.k), False, f"k >= {prm.k}"
-    if isinstance(prm, UsageParams):
-        return float(prm.max), True, f"at most {prm.max} per {prm.per.replace('_', ' ')}"
-    if isinstance(prm, AgeParams):
-        return float(prm.min_age), False, f"at least {prm.min_age} years old"
-    if isinstance(prm, BackupParams):
-        return prm.rotation.approx_days(), True, f"purged within {prm.rotation}"
-    return None
+    """(value used for comparison, smaller-is-stricter?, human text) of a pledge's rule."""
+    r = get_check(p.check).rule(p.params)
+    return None if r is None else (r.value, r.smaller_is_stricter, r.text)
 
 
 def scope_key(p: Pledge) -> tuple:
-    """What a pledge rules on, without its number and filters."""
-    prm = p.params
-    d = prm.model_dump(by_alias=True, exclude={"where", "period", "limit", "extension", "validity", "grace",
-                                                 "after", "k", "max", "min_age", "rotation", "due_soon",
-                                                 "threshold", "next_working_day", "calendar"})
+    """What a pledge rules on, without its number (its check's `terms`) and filters."""
+    d = p.params.model_dump(by_alias=True, exclude={"where", *get_check(p.check).terms})
     return tuple(sorted((k, str(v)) for k, v in d.items()))
 
 
@@ -197,20 +167,17 @@ def orphans(policies: list[Policy]) -> list[Finding]:
             out.append(Finding("orphan", "-", [], f"check {c} verifies no pledge"))
         listed = {w for w in header(c).get("verifies", "").replace(",", " ").split() if "." in w}
         for pid in sorted(ids - listed):
-            out.append(Finding("orphan", pid.split(".")[0], [pid], f"sql/checks/{c}.sql does not list {pid} "
+            out.append(Finding("orphan", pid.split(".")[0], [pid], f"checks/{c}/check.sql does not list {pid} "
                                                                     "in its 'verifies' header"))
         for pid in sorted(listed - ids):
-            out.append(Finding("orphan", pid.split(".")[0], [pid], f"sql/checks/{c}.sql lists {pid}, "
+            out.append(Finding("orphan", pid.split(".")[0], [pid], f"checks/{c}/check.sql lists {pid}, "
                                                                     "which no bundled pledge with that check has"))
     return out
 
 
 def sync_headers(policies: list[Policy]) -> list[str]:
     """Rewrite each check's `-- verifies:` header from the bundled policies; returns changed checks."""
-    from importlib import resources
-    from pathlib import Path
-
-    from .checks import template_text
+    from .checks import template_path, template_text
 
     by_check: dict[str, list[str]] = {}
     for pol in policies:
@@ -218,7 +185,7 @@ def sync_headers(policies: list[Policy]) -> list[str]:
             by_check.setdefault(p.check, []).append(p.id)
     changed = []
     for c in available_checks():
-        path = Path(str(resources.files("pledgecheck").joinpath(f"sql/checks/{c}.sql")))
+        path = template_path(c)
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
         start = next(i for i, ln in enumerate(lines) if ln.startswith("-- verifies:"))
         end = start + 1
