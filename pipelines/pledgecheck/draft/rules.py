@@ -1,0 +1,409 @@
+"""From the units of a policy text to proposed pledges and unverifiable promises.
+
+Rules, in the order they are tried on each unit (a sentence, list item or table row):
+
+1. ages ("aged 18 and over", "under the age of 16", "adults")       -> minimum_age
+2. counts ("limited to 10 downloads per calendar month")            -> usage_limit
+3. periods, by what the sentence is about:
+   consent validity ("consent is valid for 12 months")              -> consent_coverage validity
+   opt-out delay ("allow up to 5 days to unsubscribe")              -> optout_latency grace
+   backups ("backups are rotated within 30-90 days")                -> backup_rotation
+   an action on a record that has a completion event
+   ("we respond to requests within 30 days", "notify ... within 72 hours") -> deadline
+   keeping or deleting data ("kept 3 years", "deleted after 24 months of inactivity",
+   a row of a retention table)                                       -> retention
+   minimums ("at least 6 years"), cookie lifetimes, periods of data no export holds
+                                                                     -> unverifiable
+4. no period: "indefinitely"/"permanently", "until ..." ("until consent is withdrawn"),
+   negative pledges ("we do not sell / collect / store ...")        -> a check when the object
+   names one (card numbers, a contract column, selling data), else unverifiable
+5. opt-out at any time / immediately                                 -> optout_latency (grace 0)
+
+A range ("36-60 months") is pledged at its upper bound. What a rule cannot decide (several
+tables fit, no word names the anchor, no calendar) is filled with the best candidate and
+recorded in the pledge's `todo` list with the other candidates.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..contract import Contract, load_contract
+from ..policy import CHECK_PARAMS
+from . import grammar
+from .segment import Unit, plain
+from .vocab import ANCHOR_WORDS, END_WORDS, NOTIFY_WHO, anchor_for, expand, fides_category, vocabulary, words
+
+RETAIN = re.compile(r"(?i)\b(retain|retention|retained|keep|keeps|kept|store[sd]?|storing|storage|hold|held|delet|eras|"
+                    r"purg|destroy|anonymi[sz]|remov|archiv|maintain|preserv|dispos|lifespan|expire|expiry)\w*")
+DEADLINE_VERB = re.compile(r"(?i)\b(respond|response|reply|answer|acknowledg|notif|inform|fulfil|complet|process|"
+                           r"handle|resolv|action|honou?r|comply|confirm)\w*")
+WITHIN = re.compile(r"(?i)\b(within|no later than|not later than|in no more than|at the latest|up to|in)\s*$")
+CONSENT = re.compile(r"(?i)\bconsent\w*\b")
+VALIDITY = re.compile(r"(?i)\b(valid|validity|expire|expires|renew|renewed|re-?ask|refresh|re-?confirm|re-?prompt)\w*")
+OPTOUT = re.compile(r"(?i)\b(unsubscrib\w*|opt(?:-|\s)?out|opt(?:s|ed)?\s+out|stop receiving|suppression list)\b")
+ANYTIME = re.compile(r"(?i)\b(at any time|any time|immediately|without delay|promptly|straight away)\b")
+COOKIE_LIFE = re.compile(r"(?i)\bcookie")
+COOKIE_LIFE2 = re.compile(r"(?i)\b(expir\w*|lifespan|lifetime|duration|persist\w*|last(?:s)? for|stored on your|valid for)\b")
+NEG_PLEDGE = re.compile(r"(?i)\b(?:do|does|will|shall|would|can)?\s*(?:not|never|n['’]t)\s+(?:\w+\s+){0,3}?"
+                        r"(?P<verb>sell|rent|trade|share|disclose|collect|store|keep|retain|process|use|request|"
+                        r"transfer|save|record|hold|log|track)\b(?P<obj>[^.;]*)")
+NEVER_VERB = re.compile(r"(?i)\bnever\s+(?:\w+\s+){0,2}?(?P<verb>sell|rent|trade|share|disclose|collect|store|keep|"
+                        r"retain|process|use|transfer|save|record|hold|receive)\b(?P<obj>[^.;]*)")
+SELL = re.compile(r"(?i)^(sell|rent|trade)$")
+CARD = re.compile(r"(?i)\b(card numbers?|credit card numbers?|full (?:card|credit card|payment card) numbers?|full number|"
+                  r"\bpans?\b|primary account numbers?|complete card numbers?|card details|payment card details)")
+ADULTS = re.compile(r"(?i)\b(?:for|to|by|intended for|meant for|only for)\s+adults\b|\badults only\b")
+UNTIL = re.compile(r"(?i)\b(until|as long as|while)\b(?P<event>[^.;,]{3,80})")
+MIN_SCORE = 3.5   # one word of a table's name, or two of its columns / description
+
+
+@dataclass
+class Proposal:
+    kind: str
+    check: str
+    params: dict
+    category: str
+    quote: str
+    section: str
+    todo: list[str] = field(default_factory=list)
+    note: str | None = None
+
+
+@dataclass
+class Unverifiable:
+    quote: str
+    section: str
+    reason: str
+
+
+def _levels(u: Unit) -> list[tuple[str, str]]:
+    """Where to look for what a unit is about, nearest first: the unit, its lead-in or preceding
+    cell, its heading, the headings above."""
+    out = [("text", plain(u.text))]
+    if u.context:
+        out.append(("context", plain(u.context)))
+    if u.section:
+        out.append(("section", u.section))
+    for p in reversed(u.parents):
+        out.append(("section", p))
+    return out
+
+
+def _quote(u: Unit, used: str) -> str:
+    if u.kind == "cell" and used == "context" and u.context:
+        return f"{u.context} {u.text}"
+    return u.text
+
+
+class Drafter:
+    def __init__(self, contract: Contract | None = None) -> None:
+        self.contract = contract or load_contract()
+        self.vocab = vocabulary() if contract is None else __import__(
+            "pledgecheck.draft.vocab", fromlist=["build"]).build(contract)
+        c = self.contract
+        # tables whose anchors name a completion of an action: where deadlines are measured
+        ends = {t for ts in END_WORDS.values() for t in ts}
+        self.deadline_tables = [t.name for t in c.tables.values()
+                                if any(p in ends for a in t.anchors for p in a.split("_"))]
+        self.purpose_tables = [t.name for t in c.tables.values() if "purpose" in t.columns and "action" not in t.columns]
+        consent_log = [t for t in c.tables.values() if "purpose" in t.columns and "action" in t.columns]
+        self.purposes = list(consent_log[0].columns["purpose"].values or ()) if consent_log else []
+        self.default_table = {name: m.model_fields["table"].default for name, m in CHECK_PARAMS.items()
+                              if "table" in m.model_fields and isinstance(m.model_fields["table"].default, str)}
+
+    # ------------------------------------------------------------ helpers
+    def tables_for(self, u: Unit, window: str | None = None, among: list[str] | None = None,
+                   skip_text: bool = False) -> tuple[list[str], str, float]:
+        levels = _levels(u)
+        if window:
+            levels.insert(0, ("window", window))
+        for k, (where, text) in enumerate(levels):
+            if skip_text and where in ("text", "window"):
+                continue
+            best, score = self.vocab.best(text, among)
+            if best and score >= MIN_SCORE:
+                if len(best) > 1:   # a tie: let the surrounding text break it
+                    for _, outer in levels[k + 1:]:
+                        b2, s2 = self.vocab.best(outer, best)
+                        if b2 and s2 >= MIN_SCORE:
+                            rest = [t for t in best if t not in b2]
+                            return b2 + rest if len(b2) > 1 else b2, where, score
+                return best, where, score
+        return [], "", 0.0
+
+    def _choose(self, best: list[str], text: str) -> tuple[list[str], list[str]]:
+        """Tables to pledge on (several when one class word names them all, e.g. 'financial'
+        data = orders and payments) and the todo notes."""
+        if len(best) <= 1:
+            return best, []
+        from .vocab import LEXICON
+        for w in words(text):
+            targets = LEXICON.get(w, ())
+            if len(targets) > 1:
+                named = [t for t in best if any(x in self.vocab.terms[t] and self.vocab.terms[t][x] >= 1.5
+                                                for x in targets)]
+                if len(named) == len(best):
+                    return best, []
+        return best[:1], [f"params.table: {best[0]} chosen; other candidates: {', '.join(best[1:])}"]
+
+    def category(self, table: str, text: str) -> tuple[str, list[str]]:
+        cat, guess = fides_category(table, text, self.contract)
+        return cat, ([f"category: no personal-data category found for {table}; '{cat}' is a placeholder"]
+                     if guess else [])
+
+    # ------------------------------------------------------------ per unit
+    def read(self, u: Unit) -> list[Proposal | Unverifiable]:
+        text = plain(u.text)
+        periods = grammar.periods(text)
+        out: list[Proposal | Unverifiable] = []
+        age = self._age(u, text)
+        if age:
+            return age
+        cnt = grammar.counts(text)
+        if cnt:
+            return self._usage(u, cnt)
+        if periods:
+            return self._with_periods(u, text, periods)
+        out += self._without_period(u, text)
+        return out
+
+    def _age(self, u: Unit, text: str) -> list:
+        found = grammar.ages(text)
+        if not found:
+            if ADULTS.search(text) and re.search(r"(?i)\b(site|website|service|services|platform|app|products?)\b", text):
+                n, todo = 18, ["params.min_age: 'adults' read as 18; check the age of majority where you operate"]
+            else:
+                return []
+        else:
+            if not re.search(r"(?i)\b(age|aged|old|adults?|minors?|child|children|under|older|younger)\b", text):
+                return []
+            if not re.search(r"(?i)\b(we|our|us|you|your|users?|members?|customers?|visitors?|site|website|services?|"
+                             r"accounts?|platform)\b", f"{text} {u.context if u.kind == 'item' else ''}"):
+                return []   # a statement about the law ("Article 8 ... children under 16"), not a pledge
+            n, todo = found[0][0], []
+        check = "minimum_age"
+        table = self.default_table.get(check)
+        params = {"min_age": n}
+        if table:
+            params["table"] = table
+        cat = "user.demographic.date_of_birth" if "user.demographic.date_of_birth" in _fides() else "user"
+        return [Proposal("age", check, params, cat, u.text, u.section, todo)]
+
+    def _usage(self, u: Unit, cnt) -> list:
+        out = []
+        for n, what, per in cnt:
+            best, _ = self.vocab.best(what)
+            table = best[0] if best else self.default_table.get("usage_limit")
+            todo = [] if best else [f"params.table: nothing names '{what}'; {table} is the check's default"]
+            cat, t2 = self.category(table, what)
+            out.append(Proposal("usage_limit", "usage_limit", {"table": table, "per": per, "max": n}, cat,
+                                u.text, u.section, todo + t2))
+        return out
+
+    def _with_periods(self, u: Unit, text: str, periods: list) -> list:
+        limits = [p for p in periods if p.role == "limit"]
+        exts = [p for p in periods if p.role == "extension"]
+        mins = [p for p in periods if p.role == "minimum"]
+        ctx = plain(u.context)
+        whole = f"{ctx} {text}" if u.kind == "cell" else text
+        if COOKIE_LIFE.search(whole) and COOKIE_LIFE2.search(whole):
+            return [Unverifiable(u.text, u.section, "a cookie's lifetime on the visitor's device: no export records "
+                                                     "when cookies expire")]
+        if not limits:
+            if mins:
+                return [Unverifiable(u.text, u.section, f"a minimum period ({mins[0].duration}): the checks measure "
+                                                        "that data is not kept longer than promised, not that it is "
+                                                        "kept at least this long")]
+            return []
+        if CONSENT.search(text) and VALIDITY.search(text):
+            return [self._consent_validity(u, text, limits[0])]
+        if OPTOUT.search(whole) and not RETAIN.search(text):
+            p = limits[0]
+            cat, _ = self.category(self.default_table["optout_latency"], text)
+            return [Proposal("consent", "optout_latency", {"grace": p.duration}, "user.contact.email"
+                             if "user.contact.email" in _fides() else cat, u.text, u.section, [])]
+        if "backup" in expand(whole) or any("backup" in expand(s) for _, s in _levels(u)[1:2]):
+            if RETAIN.search(whole) or "rotat" in whole.lower() or u.kind in ("cell", "row"):
+                p = limits[-1]
+                note = f"range {p.low}-{p.amount}: the upper bound is the limit" if p.low else None
+                return [Proposal("retention", "backup_rotation", {"rotation": p.duration}, "user", u.text, u.section,
+                                 ["category: backups hold every kind of data; 'user' is a placeholder"], note)]
+        deadline = self._deadline(u, text, limits, exts)
+        if deadline:
+            return deadline
+        return self._retention(u, text, limits, mins)
+
+    def _consent_validity(self, u: Unit, text: str, p) -> Proposal:
+        best, where, _ = self.tables_for(u, among=self.purpose_tables + ["marketing_sends"]
+                                         if "marketing_sends" in self.contract.tables else self.purpose_tables)
+        table = best[0] if best else (self.purpose_tables[0] if self.purpose_tables else "")
+        todo = [] if best else [f"params.table: nothing names the events; candidates: {', '.join(self.purpose_tables)}"]
+        ws = set(words(text))
+        named = [x for x in self.purposes if x in ws or x.replace("_", " ") in text.lower()]
+        purpose = named[0] if named else next((x for x in self.purposes if x not in ("necessary",)), "")
+        if not named:
+            todo.append(f"params.purpose: no purpose named; candidates: {', '.join(self.purposes)} "
+                        "(one pledge per purpose the consent covers)")
+        cat, t2 = self.category(table, text)
+        return Proposal("consent", "consent_coverage", {"table": table, "purpose": purpose, "validity": p.duration},
+                        cat, u.text, u.section, todo + t2)
+
+    def _deadline(self, u: Unit, text: str, limits, exts) -> list:
+        p = limits[0]
+        before = text[:p.start]
+        verb = DEADLINE_VERB.search(text) or (DEADLINE_VERB.search(plain(u.context)) if u.kind == "item" else None)
+        if not WITHIN.search(before[-25:]) and not (verb and u.kind in ("cell", "row")):
+            return []
+        retain = RETAIN.search(text)
+        best, where, score = self.tables_for(u, among=self.deadline_tables)
+        if not best or not verb:
+            return []
+        if retain and not verb and where != "text":
+            return []
+        if retain and verb and retain.start() < verb.start() and where != "text" and not re.search(
+                r"(?i)\brequest", text):
+            return []
+        tables, todo = best[:1], ([f"params.table: {best[0]} chosen; other candidates: {', '.join(best[1:])}"]
+                                  if len(best) > 1 else [])
+        table = tables[0]
+        anchors = list(self.contract.tables[table].anchors)
+        end_words = {w: ts for w, ts in END_WORDS.items()}
+        ends = anchor_for(table, text, end_words, self.contract, exclude=(anchors[0],), raw=False)
+        ends = [a for a in ends if any(a.endswith(x) for ts in END_WORDS.values() for x in ts)]
+        notified = [a for a in anchors if a.endswith("notified")]
+        if any(a.endswith("notified") for a in ends) or (notified and re.search(r"(?i)\bnotif", text)):
+            who = anchor_for(table, text, NOTIFY_WHO, self.contract, exclude=(anchors[0],), raw=False)
+            who = [a for a in who if a in notified]
+            if who:
+                ends = who + [a for a in ends if a not in who]
+            elif notified:
+                ends = notified
+                todo.append(f"params.end: who is notified? candidates: {', '.join(notified)}")
+        if not ends:
+            ends = [a for a in anchors[1:] if any(a.endswith(x) for x in ("completed", "responded"))] or anchors[1:2]
+            todo.append(f"params.end: no verb names the end; {ends[0]} chosen; candidates: {', '.join(anchors[1:])}")
+        end = ends[0]
+        starts = [a for a in anchor_for(table, text, ANCHOR_WORDS, self.contract) if a != end]
+        start = starts[0] if starts else anchors[0]
+        params: dict = {"table": table, "start": start, "end": end, "limit": p.duration}
+        if exts:
+            e = exts[0]
+            by = e.amount
+            if e.unit == p.unit and re.search(r"(?i)\bup\s+to\s*$", text[:e.start]) and e.amount > p.amount:
+                by = e.amount - p.amount
+            elif e.unit == p.unit and re.search(r"(?i)\b(total|in all|altogether)\b", text[e.end:e.end + 20]):
+                by = e.amount - p.amount
+            unit = e.unit.replace("_", " ")
+            params["extension"] = {"by": f"{by} {unit[:-1] if by == 1 else unit}"}
+        cat, t2 = self.category(table, text)
+        kind = "incident_deadline" if re.search(r"(?i)breach|incident", f"{text} {u.section}") else "request_deadline"
+        return [Proposal(kind, "deadline", params, cat, u.text, u.section, todo + t2)]
+
+    def _retention(self, u: Unit, text: str, limits, mins) -> list:
+        ctx_retain = any(RETAIN.search(s) for _, s in _levels(u)[1:])
+        if not RETAIN.search(text) and not (u.kind in ("cell", "row", "item") and ctx_retain) and not (
+                re.search(r"(?i)^\s*(for|up to|within)\b", text) and ctx_retain):
+            if re.search(r"(?i)\b(will|shall|must|promise|commit|guarantee)\b", text) and ctx_retain:
+                pass
+            else:
+                return []
+        out: list = []
+        prev_end = 0
+        for p in limits:
+            tail = re.match(r"[^.;,]*", text[p.end:]).group(0)
+            window = text[prev_end:p.end] + tail     # this clause: the period's own subject, if it names one
+            prev_end = p.end
+            best, where, score = self.tables_for(u, window=window)
+            if not best:
+                out.append(Unverifiable(u.text, u.section, f"a period ({p.duration}) for data no export table "
+                                                           "holds (nothing in the contract matches what it is about)"))
+                continue
+            subject = window if where == "window" else dict(_levels(u)).get(where, text)
+            tables, todo = self._choose(best, subject)
+            for table in tables:
+                anchors = list(self.contract.tables[table].anchors)
+                cue_text = text if u.kind != "cell" else f"{u.context} {text}"
+                hits = anchor_for(table, cue_text, ANCHOR_WORDS, self.contract)
+                t_todo = list(todo)
+                if hits:
+                    anchor = hits[0]
+                else:
+                    last = [a for a in anchors if a.startswith("last")]
+                    anchor = last[0] if last else anchors[0]
+                    if len(anchors) > 1:
+                        t_todo.append(f"params.from: nothing names when the period starts; {anchor} chosen "
+                                      f"(the latest event, the lenient reading); candidates: {', '.join(anchors)}")
+                if re.search(r"(?i)\b(closure|closing|termination|cancell?ation|deletion of (?:your|the) account|"
+                             r"account (?:is )?(?:closed|deleted|terminated))", cue_text) and not hits:
+                    t_todo.append("params.from: the period runs from an event no contract anchor records "
+                                  "(closure/termination); consider unverifiable")
+                cat, t2 = self.category(table, subject)
+                note = None
+                if p.low is not None:
+                    note = f"a range ({p.low} to {p.duration}): the upper bound is the limit"
+                out.append(Proposal("retention", "retention",
+                                    {"table": table, "from": anchor, "period": p.duration}, cat,
+                                    _quote(u, where), u.section, t_todo + t2, note))
+        return out
+
+    def _without_period(self, u: Unit, text: str) -> list:
+        retain = RETAIN.search(text)
+        neg = grammar.NEGATION.search(text)
+        if grammar.INDEFINITE.search(text) and (retain or u.kind in ("cell", "row")):
+            if neg and retain:
+                return [Unverifiable(u.text, u.section, "states that data is not kept without limit, but no period: "
+                                                        "nothing to measure until a period is given")]
+            return [Unverifiable(u.text, u.section, "kept without a time limit: there is no period to check")]
+        m = NEG_PLEDGE.search(text) or NEVER_VERB.search(text)
+        if m and (re.search(r"(?i)\b(we|it|they)\b[^.;]{0,40}$", text[:m.start() + 1])
+                  or re.match(r"^[A-Z][\w-]*\s+(?:does|do|will|shall|never)\b", text[m.start() - 30 if m.start() > 30 else 0:].strip())
+                  or re.match(r"(?i)^\s*(?:we|[A-Z]\w+)\b", text)):
+            return self._negative(u, text, m)
+        if OPTOUT.search(text) and ANYTIME.search(text) and re.search(r"(?i)\b(market|email|newsletter|promot|"
+                                                                        r"communication|messages?)\w*", text):
+            return [Proposal("consent", "optout_latency", {"grace": "0 days"}, "user.contact.email", u.text,
+                             u.section, ["params.grace: no delay stated; 0 days (no send after the opt-out)"])]
+        if UNTIL.search(text) and retain:
+            ev = UNTIL.search(text).group("event").strip()
+            return [Unverifiable(u.text, u.section, f"kept until an event ({ev}) with no fixed period: the checks "
+                                                    "need a period from a recorded event")]
+        return []
+
+    def _negative(self, u: Unit, text: str, m) -> list:
+        verb, obj = m.group("verb").lower(), m.group("obj")
+        if SELL.match(verb):
+            table = self.default_table.get("third_party_identifiers")
+            cat, _ = self.category(table, text)
+            return [Proposal("sharing", "third_party_identifiers", {"table": table}, "user", u.text, u.section,
+                             ["params: 'not sold' is checked as 'no direct identifiers in the rows shared "
+                              "with third parties'; confirm that is what the export can show"])]
+        out: list = []
+        if CARD.search(obj):
+            out.append(Proposal("security", "card_numbers", {"tables": "all"}, "user.financial.credit_card"
+                                if "user.financial.credit_card" in _fides() else "user", u.text, u.section, []))
+        ows = set(words(obj.replace("_", " ")))
+        for t in self.contract.tables.values():
+            for c in t.columns.values():
+                if c.key or c.subject or c.required or not (c.pii or c.type == "boolean"):
+                    continue
+                if verb not in ("collect", "store", "keep", "retain", "save", "record", "hold", "log", "use", "process"):
+                    continue
+                cw = [w for w in words(c.name.replace("_", " ")) if w not in ("flag", "id", "at")]
+                if c.name in ows or (len(cw) >= 2 and all(w in ows or w in set(words(text)) for w in cw)
+                                     and any(w in ows for w in cw)):
+                    out.append(Proposal("minimization", "column_empty", {"table": t.name, "column": c.name},
+                                        c.pii or "user", u.text, u.section, []))
+        if out:
+            return out
+        if verb in ("collect", "store", "keep", "retain", "save", "record", "hold", "log", "process", "use",
+                    "share", "disclose", "transfer", "request", "track"):
+            return [Unverifiable(u.text, u.section, f"a negative pledge ('{verb} ...'): no export column holds "
+                                                    "what it names; propose a contract column if one would")]
+        return []
+
+
+def _fides() -> frozenset[str]:
+    from ..contract import fides_categories
+
+    return fides_categories()
