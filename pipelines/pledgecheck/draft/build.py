@@ -87,8 +87,18 @@ def draft_text(text: str, policy_id: str = "draft", name: str | None = None, sou
     seen_u: set = set()
     ids: Counter = Counter()
     needs_calendar = []
+    last_cell: tuple[int, dict] | None = None
     for u in units:
-        for item in drafter.read(u):
+        got = drafter.read(u)
+        if u.kind == "cell" and last_cell and last_cell[0] == u.block - 1:
+            # a table flattened one cell per line: "Account details (inactive > 24 mo.)" then
+            # "Deleted after 24 months of inactivity" are one row and one pledge
+            prev = last_cell[1]
+            same = [x for x in got if isinstance(x, Proposal) and x.check == prev["check"] and x.params == prev["params"]]
+            if same:
+                prev["quote"] = f"{norm(prev['quote'])} {u.text}" if u.text not in prev["quote"] else prev["quote"]
+                got = [x for x in got if x not in same]
+        for item in got:
             if isinstance(item, Unverifiable):
                 key = norm(item.quote)
                 if key in seen_u:
@@ -97,7 +107,7 @@ def draft_text(text: str, policy_id: str = "draft", name: str | None = None, sou
                 unverifiable.append({"quote": item.quote, "section": item.section or "(no heading)",
                                      "reason": item.reason})
                 continue
-            key = (item.check, repr(sorted(item.params.items())), norm(item.quote))
+            key = (item.check, repr(sorted(item.params.items())), norm(item.quote), item.section)
             if key in seen_p:
                 continue
             seen_p.add(key)
@@ -116,6 +126,8 @@ def draft_text(text: str, policy_id: str = "draft", name: str | None = None, sou
                     item.params.get("extension", "")):
                 needs_calendar.append(d)
             pledges.append(d)
+            if u.kind == "cell":
+                last_cell = (u.block, d)
     # a pledge quoted from a sentence that also gave an unverifiable reading stays a pledge
     quoted = {norm(p["quote"]) for p in pledges}
     unverifiable = [u for u in unverifiable if norm(u["quote"]) not in quoted]

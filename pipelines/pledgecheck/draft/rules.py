@@ -36,8 +36,8 @@ from .vocab import ANCHOR_WORDS, END_WORDS, NOTIFY_WHO, anchor_for, expand, fide
 
 RETAIN = re.compile(r"(?i)\b(retain|retention|retained|keep|keeps|kept|store[sd]?|storing|storage|hold|held|delet|eras|"
                     r"purg|destroy|anonymi[sz]|remov|archiv|maintain|preserv|dispos|lifespan|expire|expiry)\w*")
-DEADLINE_VERB = re.compile(r"(?i)\b(respond|response|reply|answer|acknowledg|notif|inform|fulfil|complet|process|"
-                           r"handle|resolv|action|honou?r|comply|confirm)\w*")
+DEADLINE_VERB = re.compile(r"(?i)\b(respond|response|reply|answer|acknowledg|notif|inform(?!ation)|fulfil|complet|"
+                           r"process|handle|resolv|action|honou?r|comply|confirm)\w*")
 WITHIN = re.compile(r"(?i)\b(within|no later than|not later than|in no more than|at the latest|up to|in)\s*$")
 CONSENT = re.compile(r"(?i)\bconsent\w*\b")
 VALIDITY = re.compile(r"(?i)\b(valid|validity|expire|expires|renew|renewed|re-?ask|refresh|re-?confirm|re-?prompt)\w*")
@@ -45,11 +45,13 @@ OPTOUT = re.compile(r"(?i)\b(unsubscrib\w*|opt(?:-|\s)?out|opt(?:s|ed)?\s+out|st
 ANYTIME = re.compile(r"(?i)\b(at any time|any time|immediately|without delay|promptly|straight away)\b")
 COOKIE_LIFE = re.compile(r"(?i)\bcookie")
 COOKIE_LIFE2 = re.compile(r"(?i)\b(expir\w*|lifespan|lifetime|duration|persist\w*|last(?:s)? for|stored on your|valid for)\b")
-NEG_PLEDGE = re.compile(r"(?i)\b(?:do|does|will|shall|would|can)?\s*(?:not|never|n['’]t)\s+(?:\w+\s+){0,3}?"
-                        r"(?P<verb>sell|rent|trade|share|disclose|collect|store|keep|retain|process|use|request|"
-                        r"transfer|save|record|hold|log|track)\b(?P<obj>[^.;]*)")
-NEVER_VERB = re.compile(r"(?i)\bnever\s+(?:\w+\s+){0,2}?(?P<verb>sell|rent|trade|share|disclose|collect|store|keep|"
-                        r"retain|process|use|transfer|save|record|hold|receive)\b(?P<obj>[^.;]*)")
+_ADV = r"(?:(?:knowingly|directly|currently|ever|intentionally|explicitly|actively|otherwise|routinely|deliberately|"\
+       r"generally|and will not|and won['’]t|,)\s*)*"
+_VERBS = (r"sell|rent|trade|share|disclose|collect|store|keep|retain|process|use|request|transfer|save|record|hold|log|"
+          r"track|receive")
+NEG_PLEDGE = re.compile(rf"(?i)\b(?:do|does|will|shall|would|can|did)\s*(?:not|n['’]t)\s+{_ADV}(?P<verb>{_VERBS})\b"
+                        r"(?P<obj>[^.;]*)")
+NEVER_VERB = re.compile(rf"(?i)\bnever\s+{_ADV}(?P<verb>{_VERBS})\b(?P<obj>[^.;]*)")
 SELL = re.compile(r"(?i)^(sell|rent|trade)$")
 CARD = re.compile(r"(?i)\b(card numbers?|credit card numbers?|full (?:card|credit card|payment card) numbers?|full number|"
                   r"\bpans?\b|primary account numbers?|complete card numbers?|card details|payment card details)")
@@ -96,8 +98,20 @@ def _quote(u: Unit, used: str) -> str:
     return u.text
 
 
+def _extension_by(text: str, p, e) -> str:
+    """'extendable by 45 days' adds 45 days; 'may take up to 60 days' (same unit) adds 60 - limit."""
+    by = e.amount
+    if e.unit == p.unit and e.amount > p.amount and (
+            re.search(r"(?i)\bup\s+to\s*$", text[:e.start]) or re.search(r"(?i)\b(total|in all|altogether)\b",
+                                                                         text[e.end:e.end + 20])):
+        by = e.amount - p.amount
+    unit = e.unit.replace("_", " ")
+    return f"{by} {unit[:-1] if by == 1 else unit}"
+
+
 class Drafter:
     def __init__(self, contract: Contract | None = None) -> None:
+        self.last_deadline: tuple[int, Proposal] | None = None
         self.contract = contract or load_contract()
         self.vocab = vocabulary() if contract is None else __import__(
             "pledgecheck.draft.vocab", fromlist=["build"]).build(contract)
@@ -128,29 +142,35 @@ class Drafter:
                         b2, s2 = self.vocab.best(outer, best)
                         if b2 and s2 >= MIN_SCORE:
                             rest = [t for t in best if t not in b2]
+                            self.subject = text
                             return b2 + rest if len(b2) > 1 else b2, where, score
+                self.subject = text
                 return best, where, score
+        self.subject = ""
         return [], "", 0.0
 
     def _choose(self, best: list[str], text: str) -> tuple[list[str], list[str]]:
-        """Tables to pledge on (several when one class word names them all, e.g. 'financial'
-        data = orders and payments) and the todo notes."""
-        if len(best) <= 1:
-            return best, []
+        """Tables to pledge on and the todo notes. A class word names several tables at once
+        ('financial' data: orders and payments; 'transaction': orders and payments): each table
+        whose name it names gets the pledge. Otherwise a tie is a todo."""
         from .vocab import LEXICON
+
+        named: list[str] = []
         for w in words(text):
             targets = LEXICON.get(w, ())
             if len(targets) > 1:
-                named = [t for t in best if any(x in self.vocab.terms[t] and self.vocab.terms[t][x] >= 1.5
-                                                for x in targets)]
-                if len(named) == len(best):
-                    return best, []
+                for t, bag in self.vocab.terms.items():
+                    if any(bag.get(x, 0) >= 1.5 for x in targets) and t not in named:
+                        named.append(t)
+        if len(named) > 1 and best and best[0] in named:
+            return [t for t in best if t in named] + [t for t in named if t not in best], []
+        if len(best) <= 1:
+            return best, []
         return best[:1], [f"params.table: {best[0]} chosen; other candidates: {', '.join(best[1:])}"]
 
     def category(self, table: str, text: str) -> tuple[str, list[str]]:
-        cat, guess = fides_category(table, text, self.contract)
-        return cat, ([f"category: no personal-data category found for {table}; '{cat}' is a placeholder"]
-                     if guess else [])
+        cat, _ = fides_category(table, text, self.contract)
+        return cat, []
 
     # ------------------------------------------------------------ per unit
     def read(self, u: Unit) -> list[Proposal | Unverifiable]:
@@ -210,6 +230,16 @@ class Drafter:
         if COOKIE_LIFE.search(whole) and COOKIE_LIFE2.search(whole):
             return [Unverifiable(u.text, u.section, "a cookie's lifetime on the visitor's device: no export records "
                                                      "when cookies expire")]
+        if not limits and exts and self.last_deadline and self.last_deadline[0] == u.block \
+                and "extension" not in self.last_deadline[1].params:
+            prev = self.last_deadline[1]
+            limit = grammar.periods(plain(prev.quote))
+            lim = next((x for x in limit if x.role == "limit"), None)
+            if lim is not None:
+                prev.params["extension"] = {"by": _extension_by(text, lim, exts[0]) if lim.unit == exts[0].unit
+                                            else exts[0].duration}
+                prev.note = (prev.note + " " if prev.note else "") + f"Extension from the next sentence: {u.text}"
+            return []
         if not limits:
             if mins:
                 return [Unverifiable(u.text, u.section, f"a minimum period ({mins[0].duration}): the checks measure "
@@ -217,88 +247,99 @@ class Drafter:
                                                         "kept at least this long")]
             return []
         if CONSENT.search(text) and VALIDITY.search(text):
-            return [self._consent_validity(u, text, limits[0])]
+            return self._consent_validity(u, text, limits[0])
         if OPTOUT.search(whole) and not RETAIN.search(text):
             p = limits[0]
             cat, _ = self.category(self.default_table["optout_latency"], text)
             return [Proposal("consent", "optout_latency", {"grace": p.duration}, "user.contact.email"
                              if "user.contact.email" in _fides() else cat, u.text, u.section, [])]
         if "backup" in expand(whole) or any("backup" in expand(s) for _, s in _levels(u)[1:2]):
-            if RETAIN.search(whole) or "rotat" in whole.lower() or u.kind in ("cell", "row"):
+            if RETAIN.search(whole) or re.search(r"(?i)rotat|overwrit|rolling|cycle|purg", whole) or u.kind in ("cell", "row", "item"):
                 p = limits[-1]
                 note = f"range {p.low}-{p.amount}: the upper bound is the limit" if p.low else None
                 return [Proposal("retention", "backup_rotation", {"rotation": p.duration}, "user", u.text, u.section,
-                                 ["category: backups hold every kind of data; 'user' is a placeholder"], note)]
+                                 [], note)]
         deadline = self._deadline(u, text, limits, exts)
         if deadline:
             return deadline
         return self._retention(u, text, limits, mins)
 
-    def _consent_validity(self, u: Unit, text: str, p) -> Proposal:
-        best, where, _ = self.tables_for(u, among=self.purpose_tables + ["marketing_sends"]
-                                         if "marketing_sends" in self.contract.tables else self.purpose_tables)
+    def _consent_validity(self, u: Unit, text: str, p) -> list:
+        best, where, _ = self.tables_for(u, among=self.purpose_tables)
         table = best[0] if best else (self.purpose_tables[0] if self.purpose_tables else "")
         todo = [] if best else [f"params.table: nothing names the events; candidates: {', '.join(self.purpose_tables)}"]
-        ws = set(words(text))
-        named = [x for x in self.purposes if x in ws or x.replace("_", " ") in text.lower()]
-        purpose = named[0] if named else next((x for x in self.purposes if x not in ("necessary",)), "")
+        values = list(self.contract.tables[table].columns["purpose"].values or ()) if table else []
+        low = text.lower()
+        named = [x for x in values if x in set(words(text)) or x.replace("_", " ") in low]
         if not named:
-            todo.append(f"params.purpose: no purpose named; candidates: {', '.join(self.purposes)} "
-                        "(one pledge per purpose the consent covers)")
-        cat, t2 = self.category(table, text)
-        return Proposal("consent", "consent_coverage", {"table": table, "purpose": purpose, "validity": p.duration},
-                        cat, u.text, u.section, todo + t2)
+            # "consent is valid for 12 months": every purpose that needs consent (not the necessary one)
+            named = [x for x in values if x != "necessary"]
+            todo.append(f"params.purpose: no purpose named: one pledge per consent purpose of {table}; "
+                        "delete those the sentence does not cover")
+        cat, _ = self.category(table, text)
+        return [Proposal("consent", "consent_coverage", {"table": table, "purpose": x, "validity": p.duration},
+                         cat, u.text, u.section, list(todo)) for x in named]
 
     def _deadline(self, u: Unit, text: str, limits, exts) -> list:
-        p = limits[0]
-        before = text[:p.start]
-        verb = DEADLINE_VERB.search(text) or (DEADLINE_VERB.search(plain(u.context)) if u.kind == "item" else None)
-        if not WITHIN.search(before[-25:]) and not (verb and u.kind in ("cell", "row")):
-            return []
+        """One deadline per limit, each ended by the action verb nearest before it ("we acknowledge
+        within 10 business days and respond within 45 days": two deadlines)."""
         retain = RETAIN.search(text)
+        lead = plain(u.context) if u.kind == "item" else ""
+        verbs = list(DEADLINE_VERB.finditer(text))
+        if not verbs and not DEADLINE_VERB.search(lead):
+            return []
+        p0 = limits[0]
+        within = any(WITHIN.search(text[:p.start][-25:]) for p in limits)
+        starts_at = any(re.match(r"(?i)\s*(?:calendar\s+)?(?:from|of|after|following)\b", text[p.end:]) for p in limits)
+        if not within and (retain or not (starts_at or u.kind in ("cell", "row"))):
+            return []
         best, where, score = self.tables_for(u, among=self.deadline_tables)
-        if not best or not verb:
+        if not best:
             return []
-        if retain and not verb and where != "text":
-            return []
-        if retain and verb and retain.start() < verb.start() and where != "text" and not re.search(
+        if retain and (not verbs or retain.start() < verbs[0].start()) and where != "text" and not re.search(
                 r"(?i)\brequest", text):
             return []
-        tables, todo = best[:1], ([f"params.table: {best[0]} chosen; other candidates: {', '.join(best[1:])}"]
-                                  if len(best) > 1 else [])
-        table = tables[0]
+        todo0 = ([f"params.table: {best[0]} chosen; other candidates: {', '.join(best[1:])}"] if len(best) > 1 else [])
+        table = best[0]
         anchors = list(self.contract.tables[table].anchors)
-        end_words = {w: ts for w, ts in END_WORDS.items()}
-        ends = anchor_for(table, text, end_words, self.contract, exclude=(anchors[0],), raw=False)
-        ends = [a for a in ends if any(a.endswith(x) for ts in END_WORDS.values() for x in ts)]
-        notified = [a for a in anchors if a.endswith("notified")]
-        if any(a.endswith("notified") for a in ends) or (notified and re.search(r"(?i)\bnotif", text)):
-            who = anchor_for(table, text, NOTIFY_WHO, self.contract, exclude=(anchors[0],), raw=False)
-            who = [a for a in who if a in notified]
-            if who:
-                ends = who + [a for a in ends if a not in who]
-            elif notified:
-                ends = notified
-                todo.append(f"params.end: who is notified? candidates: {', '.join(notified)}")
-        if not ends:
-            ends = [a for a in anchors[1:] if any(a.endswith(x) for x in ("completed", "responded"))] or anchors[1:2]
-            todo.append(f"params.end: no verb names the end; {ends[0]} chosen; candidates: {', '.join(anchors[1:])}")
-        end = ends[0]
-        starts = [a for a in anchor_for(table, text, ANCHOR_WORDS, self.contract) if a != end]
-        start = starts[0] if starts else anchors[0]
-        params: dict = {"table": table, "start": start, "end": end, "limit": p.duration}
-        if exts:
-            e = exts[0]
-            by = e.amount
-            if e.unit == p.unit and re.search(r"(?i)\bup\s+to\s*$", text[:e.start]) and e.amount > p.amount:
-                by = e.amount - p.amount
-            elif e.unit == p.unit and re.search(r"(?i)\b(total|in all|altogether)\b", text[e.end:e.end + 20]):
-                by = e.amount - p.amount
-            unit = e.unit.replace("_", " ")
-            params["extension"] = {"by": f"{by} {unit[:-1] if by == 1 else unit}"}
-        cat, t2 = self.category(table, text)
-        kind = "incident_deadline" if re.search(r"(?i)breach|incident", f"{text} {u.section}") else "request_deadline"
-        return [Proposal(kind, "deadline", params, cat, u.text, u.section, todo + t2)]
+        ends_all = {x for ts in END_WORDS.values() for x in ts}
+        notified = [a for a in anchors if a.endswith("notified") and not a.startswith("extension")]
+        out: list = []
+        prev_end = 0
+        for p in limits:
+            todo = list(todo0)
+            clause = text[prev_end:p.end + 40]
+            vs = [m for m in verbs if m.end() <= p.start] or verbs
+            vtext = (vs[-1].group(0) if vs else "") + " " + text[(vs[-1].end() if vs else 0):p.start]
+            vtext = vtext if vs else lead
+            prev_end = p.end
+            ends = anchor_for(table, vtext, END_WORDS, self.contract, exclude=(anchors[0],), raw=False)
+            ends = [a for a in ends if any(a.endswith(x) for x in ends_all) and not a.startswith("extension")]
+            if notified and (any(a.endswith("notified") for a in ends) or re.search(r"(?i)\bnotif|\binform", vtext)):
+                who = anchor_for(table, clause, NOTIFY_WHO, self.contract, exclude=(anchors[0],), raw=False)
+                who = [a for a in who if a in notified]
+                if who:
+                    ends = who[:1]
+                else:
+                    ends = notified[:1]
+                    todo.append(f"params.end: who is notified? candidates: {', '.join(notified)}")
+            if not ends:
+                ends = [a for a in anchors[1:] if any(a.endswith(x) for x in ("completed", "responded"))] or anchors[1:2]
+                todo.append(f"params.end: no verb names the end; {ends[0]} chosen; candidates: {', '.join(anchors[1:])}")
+            end = ends[0]
+            named = [a for a in anchor_for(table, clause, ANCHOR_WORDS, self.contract, raw=False) if a != end]
+            # several start events named ("receipt of a verified request"): the clock starts at the later one
+            start = max(named, key=anchors.index) if named else anchors[0]
+            params: dict = {"table": table, "start": start, "end": end, "limit": p.duration}
+            ext = [e for e in exts if e.start > p.end and (p is limits[-1] or e.start < limits[limits.index(p) + 1].start)]
+            if ext:
+                params["extension"] = {"by": _extension_by(text, p, ext[0])}
+            cat, _ = self.category(table, text)
+            kind = "incident_deadline" if re.search(r"(?i)breach|incident", f"{text} {u.section}") else "request_deadline"
+            prop = Proposal(kind, "deadline", params, cat, u.text, u.section, todo)
+            out.append(prop)
+            self.last_deadline = (u.block, prop)
+        return out
 
     def _retention(self, u: Unit, text: str, limits, mins) -> list:
         ctx_retain = any(RETAIN.search(s) for _, s in _levels(u)[1:])
@@ -312,14 +353,15 @@ class Drafter:
         prev_end = 0
         for p in limits:
             tail = re.match(r"[^.;,]*", text[p.end:]).group(0)
-            window = text[prev_end:p.end] + tail     # this clause: the period's own subject, if it names one
+            tail = re.split(r"(?i)\b(?:from|after|following|since|of|once|until)\b", tail)[0]
+            window = text[prev_end:p.end] + tail     # this clause, without the event the period runs from
             prev_end = p.end
             best, where, score = self.tables_for(u, window=window)
             if not best:
                 out.append(Unverifiable(u.text, u.section, f"a period ({p.duration}) for data no export table "
                                                            "holds (nothing in the contract matches what it is about)"))
                 continue
-            subject = window if where == "window" else dict(_levels(u)).get(where, text)
+            subject = self.subject
             tables, todo = self._choose(best, subject)
             for table in tables:
                 anchors = list(self.contract.tables[table].anchors)
@@ -378,6 +420,9 @@ class Drafter:
             return [Proposal("sharing", "third_party_identifiers", {"table": table}, "user", u.text, u.section,
                              ["params: 'not sold' is checked as 'no direct identifiers in the rows shared "
                               "with third parties'; confirm that is what the export can show"])]
+        if verb in ("share", "disclose", "transfer") and re.search(r"(?i)identif", obj):
+            table = self.default_table.get("third_party_identifiers")
+            return [Proposal("sharing", "third_party_identifiers", {"table": table}, "user", u.text, u.section, [])]
         out: list = []
         if CARD.search(obj):
             out.append(Proposal("security", "card_numbers", {"tables": "all"}, "user.financial.credit_card"

@@ -93,7 +93,8 @@ def sentences(text: str) -> list[str]:
 
 # ---------------------------------------------------------------- blocks
 def _md_blocks(text: str) -> list[_Block]:
-    md = MarkdownIt("commonmark").enable("table")
+    # no indented code blocks: in a policy, a line indented by 4 spaces is mis-indented text
+    md = MarkdownIt("commonmark").enable("table").disable("code")
     tokens = md.parse(text)
     blocks: list[_Block] = []
     lists: list[dict] = []          # open lists

@@ -21,7 +21,7 @@ a an the of and or for to in on at by per with from as is are be one row rows ea
 their its this that these those we you us data personal information info record records detail details
 id flag time ts etc incl including e g i more other which what who no not only such may will
 user users retention retain retained deletion delete deleted period periods purpose purposes mandated typically
-standard kept keep store stored held hold law required
+standard kept keep store stored held hold law required legal gdpr ccpa cpra uk eu us
 """.split())
 
 # policy words -> contract vocabulary words (targets must exist in the vocabulary: tested)
@@ -47,6 +47,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "contact form": ("support", "ticket"), "customer service": ("support", "ticket"),
     "data subject": ("request",), "user agent": ("agent",), "ip address": ("ip",),
     "security log": ("security",), "fraud prevention": ("fraud",), "opt in": ("consent",),
+    "legal hold": ("hold",), "litigation hold": ("hold",),
 }
 # words that name when a period starts, mapped onto words of anchor names
 ANCHOR_WORDS: dict[str, tuple[str, ...]] = {
@@ -122,19 +123,25 @@ class Vocabulary:
         if not sc:
             return [], 0.0
         top = max(sc.values())
-        return sorted((t for t, s in sc.items() if s >= tie * top), key=lambda t: -sc[t]), top
+        near = [t for t, s in sc.items() if s >= tie * top]
+        if len(near) > 1:   # near ties: the table named first in the text (the head of "accounts without purchases")
+            ws = expand(text)
+            first = {t: min((i for i, w in enumerate(ws) if self.terms[t].get(w, 0) >= 1.5), default=len(ws))
+                     for t in near}
+            return sorted(near, key=lambda t: (first[t], -sc[t])), top
+        return near, top
 
 
 def expand(text: str) -> list[str]:
     low = text.lower()
     ws = words(low)
-    out = list(ws)
+    out = [w for w in ws if w not in STOP]
     for w in ws:
         out += LEXICON.get(w, ())
     for ph, targets in PHRASES.items():
         if ph in low:
-            out += targets
-    return [w for w in out if w not in STOP]
+            out += targets    # a phrase may name a table with a word that alone is too common
+    return out
 
 
 @lru_cache(maxsize=1)
