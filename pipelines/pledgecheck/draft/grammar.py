@@ -41,7 +41,8 @@ _UNIT = ("(?:(?:calendar|business|working)\\s+days?|years?|yrs?|months?|mos?|mth
 RANGE = re.compile(rf"(?i)\b(?:between\s+)?(?P<lo>{NUM})(?:\s*{_UNIT})?\s*(?:–|—|-|to|and)\s*(?P<hi>{NUM})\s*(?:\+\s*)?"
                    rf"(?:further\s+|additional\s+)?(?P<unit>{_UNIT})\b\.?")
 SINGLE = re.compile(rf"(?i)(?<![\w.,])(?P<n>{NUM})[\s-]*(?:further\s+|additional\s+|more\s+|full\s+)?(?P<unit>{_UNIT})\b\.?")
-AGE = re.compile(rf"(?i)(?:\b(?:aged?|age of|ages? of|under|over|below|above|at least|younger than|older than|minimum age of)\s+(?P<a>{NUM})\b"
+_NOT_PERIOD = r"(?!\s*-?\s*(?:days?|weeks?|months?|mos?\b|hours?|hrs?|business|working|calendar|yrs?\b|years?(?!\s+(?:old|of age))))"
+AGE = re.compile(rf"(?i)(?:\b(?:aged?|age of|ages? of|under|over|below|above|at least|younger than|older than|minimum age of)\s+(?P<a>{NUM})\b{_NOT_PERIOD}"
                  rf"|\b(?P<b>{NUM})\s*(?:\+|years? (?:of age|old)|yo\b|or older|and (?:over|older|above)))")
 COUNT = re.compile(rf"(?i)\b(?:limited to|up to|maximum of|max(?:imum)?|no more than|at most)\s+(?P<n>{NUM})\s+"
                    r"(?P<what>[a-z][a-z -]{0,30}?)\s+(?:per|a|each|every)\s+(?P<per>calendar\s+month|calendar\s+year|month|year)\b")

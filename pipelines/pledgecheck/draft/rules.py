@@ -101,7 +101,8 @@ def _quote(u: Unit, used: str) -> str:
 def _extension_by(text: str, p, e) -> str:
     """'extendable by 45 days' adds 45 days; 'may take up to 60 days' (same unit) adds 60 - limit."""
     by = e.amount
-    if e.unit == p.unit and e.amount > p.amount and (
+    more = re.search(r"(?i)\b(more|additional|further|another|extra)\b", text[max(0, e.start - 25):e.end + 1])
+    if e.unit == p.unit and e.amount > p.amount and not more and (
             re.search(r"(?i)\bup\s+to\s*$", text[:e.start]) or re.search(r"(?i)\b(total|in all|altogether)\b",
                                                                          text[e.end:e.end + 20])):
         by = e.amount - p.amount

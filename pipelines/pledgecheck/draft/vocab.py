@@ -36,7 +36,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "helpdesk": ("support", "ticket"), "service": ("support",),
     "newsletter": ("marketing",), "promotional": ("marketing",), "mailing": ("marketing",),
     "cookie": ("tracker",), "tracking": ("tracker",), "beacon": ("tracker",), "tag": ("tracker",),
-    "analytic": ("tracker", "analytics"), "server": ("access",), "visitor": ("access",), "web": ("web",),
+    "analytic": ("tracker", "analytic"), "server": ("access",), "visitor": ("access",), "web": ("web",),
     "opt-in": ("consent",), "optin": ("consent",), "permission": ("consent",),
     "voice": ("audio",), "microphone": ("audio",), "archive": ("backup",), "snapshot": ("backup",),
     "right": ("request",), "child": ("minor",), "children": ("minor",), "underage": ("minor",),
@@ -51,10 +51,11 @@ PHRASES: dict[str, tuple[str, ...]] = {
 }
 # words that name when a period starts, mapped onto words of anchor names
 ANCHOR_WORDS: dict[str, tuple[str, ...]] = {
-    "inactivity": ("activity",), "inactive": ("activity",), "activity": ("activity",), "login": ("activity",),
+    "inactivity": ("activity",), "inactive": ("activity",), "activity": ("activity",), "login": ("activity",), "sign": ("activity",),
+    "signin": ("activity",), "sign-in": ("activity",), "log-in": ("activity",),
     "use": ("activity",), "visit": ("activity",), "interaction": ("communication", "activity"),
     "communication": ("communication",), "contact": ("communication",), "message": ("communication",),
-    "correspondence": ("communication",), "closure": ("closed",), "closed": ("closed",),
+    "correspondence": ("communication",),
     "creation": ("created",), "created": ("created",), "opened": ("created",), "registration": ("created",),
     "signup": ("created",), "sign-up": ("created",),
     "receipt": ("received",), "receiving": ("received",), "received": ("received",), "receive": ("received",),
@@ -167,8 +168,9 @@ def build(contract: Contract) -> Vocabulary:
                     bag[w] = max(bag.get(w, 0.0), weight)
 
         for w in words(t.name.replace("_", " ")):
-            if w not in STOP:   # a word of one table's name names it; a word shared by several less so
-                bag[w] = 3.0 if in_names[w] == 1 else 1.5
+            # a word of one table's name names it; a word shared by several less so. (A stop word of a
+            # name, e.g. 'hold', is matched only through a phrase: "legal hold".)
+            bag[w] = 3.0 if in_names[w] == 1 else 1.5
         add(t.description, 1.0)
         for c in t.columns.values():
             if c.key or c.subject:
