@@ -37,7 +37,7 @@ from .vocab import ANCHOR_WORDS, END_WORDS, NOTIFY_WHO, anchor_for, expand, fide
 RETAIN = re.compile(r"(?i)\b(retain|retention|retained|keep|keeps|kept|store[sd]?|storing|storage|hold|held|delet|eras|"
                     r"purg|destroy|anonymi[sz]|remov|archiv|maintain|preserv|dispos|lifespan|expire|expiry)\w*")
 DEADLINE_VERB = re.compile(r"(?i)\b(respond|response|reply|answer|acknowledg|notif|inform(?!ation)|fulfil|complet|"
-                           r"process|handle|resolv|action|honou?r|comply|confirm)\w*")
+                           r"process|handle|resolv|action|honou?r|comply|confirm|provid|deliver|suppl(?:y|ie))\w*")
 WITHIN = re.compile(r"(?i)\b(within|no later than|not later than|in no more than|at the latest|up to|in)\s*$")
 CONSENT = re.compile(r"(?i)\bconsent\w*\b")
 VALIDITY = re.compile(r"(?i)\b(valid|validity|expire|expires|renew|renewed|re-?ask|refresh|re-?confirm|re-?prompt)\w*")
@@ -199,8 +199,10 @@ class Drafter:
         else:
             if not re.search(r"(?i)\b(age|aged|old|adults?|minors?|child|children|under|older|younger)\b", text):
                 return []
-            if not re.search(r"(?i)\b(we|our|us|you|your|users?|members?|customers?|visitors?|site|website|services?|"
-                             r"accounts?|platform)\b", f"{text} {u.context if u.kind == 'item' else ''}"):
+            scope = f"{text} {u.context if u.kind == 'item' else ''}"
+            if not (re.search(r"(?i)\b(we|our|us|you|your)\b", scope) or re.search(
+                    r"(?i)\b(users?|members?|customers?|visitors?|players?|subscribers?)\b[^.;]*\b(must|need to|have to|"
+                    r"are required|shall)\b", scope)):
                 return []   # a statement about the law ("Article 8 ... children under 16"), not a pledge
             n, todo = found[0][0], []
         check = "minimum_age"
@@ -399,9 +401,10 @@ class Drafter:
                                                         "nothing to measure until a period is given")]
             return [Unverifiable(u.text, u.section, "kept without a time limit: there is no period to check")]
         m = NEG_PLEDGE.search(text) or NEVER_VERB.search(text)
+        # a pledge has the company as its subject: "we do not ...", "LustMonster does not ..."
+        # (not a quoted link text such as '... a link labeled "Do Not Sell"')
         if m and (re.search(r"(?i)\b(we|it|they)\b[^.;]{0,40}$", text[:m.start() + 1])
-                  or re.match(r"^[A-Z][\w-]*\s+(?:does|do|will|shall|never)\b", text[m.start() - 30 if m.start() > 30 else 0:].strip())
-                  or re.match(r"(?i)^\s*(?:we|[A-Z]\w+)\b", text)):
+                  or re.fullmatch(r"\s*[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?\s*", text[:m.start()])):
             return self._negative(u, text, m)
         if OPTOUT.search(text) and ANYTIME.search(text) and re.search(r"(?i)\b(market|email|newsletter|promot|"
                                                                         r"communication|messages?)\w*", text):
