@@ -24,7 +24,8 @@ NUMBER_WORDS = {
 }
 # unit words -> (unit of pledgecheck.duration, factor); weeks become days
 UNIT_WORDS = {
-    "year": ("years", 1), "years": ("years", 1), "yr": ("years", 1), "yrs": ("years", 1), "y": ("years", 1),
+    "year": ("years", 1), "years": ("years", 1), "calendar year": ("years", 1), "calendar years": ("years", 1),
+    "calendar month": ("months", 1), "calendar months": ("months", 1), "yr": ("years", 1), "yrs": ("years", 1), "y": ("years", 1),
     "month": ("months", 1), "months": ("months", 1), "mo": ("months", 1), "mos": ("months", 1), "mth": ("months", 1),
     "mths": ("months", 1),
     "week": ("days", 7), "weeks": ("days", 7), "wk": ("days", 7), "wks": ("days", 7),
@@ -35,7 +36,7 @@ UNIT_WORDS = {
 }
 _NUM_WORD = "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
 NUM = rf"(?:\d{{1,4}}|(?:{_NUM_WORD})(?:\s*\(\d{{1,4}}\))?)"
-_UNIT = ("(?:(?:calendar|business|working)\\s+days?|years?|yrs?|months?|mos?|mths?|weeks?|wks?|days?|hours?|hrs?"
+_UNIT = ("(?:(?:calendar|business|working)\\s+days?|calendar\\s+(?:months?|years?)|years?|yrs?|months?|mos?|mths?|weeks?|wks?|days?|hours?|hrs?"
          "|(?<=\\d)h|(?<=\\d)y)")
 # "36–60 months", "6 to 10 years", "between 6 and 10 years"
 RANGE = re.compile(rf"(?i)\b(?:between\s+)?(?P<lo>{NUM})(?:\s*{_UNIT})?\s*(?:–|—|-|to|and)\s*(?P<hi>{NUM})\s*(?:\+\s*)?"

@@ -35,7 +35,7 @@ from .segment import Unit, plain
 from .vocab import ANCHOR_WORDS, END_WORDS, NOTIFY_WHO, anchor_for, expand, fides_category, vocabulary, words
 
 RETAIN = re.compile(r"(?i)\b(retain|retention|retained|keep|keeps|kept|store[sd]?|storing|storage|hold|held|delet|eras|"
-                    r"purg|destroy|anonymi[sz]|remov|archiv|maintain|preserv|dispos|lifespan|expire|expiry)\w*")
+                    r"purg|destroy|anonymi[sz]|remov|archiv|maintain|preserv|dispos|lifespan|expire|expiry|overwrit)\w*")
 DEADLINE_VERB = re.compile(r"(?i)\b(respond|response|reply|answer|acknowledg|notif|inform(?!ation)|fulfil|complet|"
                            r"process|handle|resolv|action|honou?r|comply|confirm|provid|deliver|suppl(?:y|ie))\w*")
 WITHIN = re.compile(r"(?i)\b(within|no later than|not later than|in no more than|at the latest|up to|in)\s*$")

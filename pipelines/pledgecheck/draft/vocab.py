@@ -24,6 +24,8 @@ user users retention retain retained deletion delete deleted period periods purp
 standard kept keep store stored held hold law required legal gdpr ccpa cpra uk eu us
 """.split())
 
+VERB_BEFORE = frozenset("i you we they he she it to will may can must shall should would could not never also".split())
+
 # policy words -> contract vocabulary words (targets must exist in the vocabulary: tested)
 LEXICON: dict[str, tuple[str, ...]] = {
     "transaction": ("order", "payment"), "purchase": ("order",), "invoice": ("order",), "invoicing": ("order",),
@@ -136,6 +138,8 @@ class Vocabulary:
 def expand(text: str) -> list[str]:
     low = text.lower()
     ws = words(low)
+    # a word after a pronoun or a modal is a verb ("you send us", "we log"), not the table it spells
+    ws = [w for i, w in enumerate(ws) if not (i and ws[i - 1] in VERB_BEFORE)]
     out = [w for w in ws if w not in STOP]
     for w in ws:
         out += LEXICON.get(w, ())
