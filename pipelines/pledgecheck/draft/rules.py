@@ -37,7 +37,7 @@ from .vocab import ANCHOR_WORDS, END_WORDS, NOTIFY_WHO, anchor_for, expand, fide
 RETAIN = re.compile(r"(?i)\b(retain|retention|retained|keep|keeps|kept|store[sd]?|storing|storage|hold|held|delet|eras|"
                     r"purg|destroy|anonymi[sz]|remov|archiv|maintain|preserv|dispos|lifespan|expire|expiry|overwrit)\w*")
 DEADLINE_VERB = re.compile(r"(?i)\b(respond|response|reply|answer|acknowledg|notif|inform(?!ation)|fulfil|complet|"
-                           r"process|handle|resolv|action|honou?r|comply|confirm|provid|deliver|suppl(?:y|ie))\w*")
+                           r"process|handle|resolv|action|honou?r|comply|confirm|provid|deliver|suppl(?:y|ie)|tell|alert)\w*")
 WITHIN = re.compile(r"(?i)\b(within|no later than|not later than|in no more than|at the latest|up to|in)\s*$")
 CONSENT = re.compile(r"(?i)\bconsent\w*\b")
 VALIDITY = re.compile(r"(?i)\b(valid|validity|expire|expires|renew|renewed|re-?ask|refresh|re-?confirm|re-?prompt)\w*")
@@ -52,6 +52,13 @@ _VERBS = (r"sell|rent|trade|share|disclose|collect|store|keep|retain|process|use
 NEG_PLEDGE = re.compile(rf"(?i)\b(?:do|does|will|shall|would|can|did)\s*(?:not|n['’]t)\s+{_ADV}(?P<verb>{_VERBS})\b"
                         r"(?P<obj>[^.;]*)")
 NEVER_VERB = re.compile(rf"(?i)\bnever\s+{_ADV}(?P<verb>{_VERBS})\b(?P<obj>[^.;]*)")
+# passive: "Video from webcam shows is never stored", "Your data will not be sold"
+_PARTICIPLES = {"sold": "sell", "rented": "rent", "traded": "trade", "shared": "share", "disclosed": "disclose",
+                "collected": "collect", "stored": "store", "kept": "keep", "retained": "retain", "processed": "process",
+                "used": "use", "transferred": "transfer", "saved": "save", "recorded": "record", "held": "hold",
+                "logged": "log", "tracked": "track"}
+NEG_PASSIVE = re.compile(rf"(?i)\b(?:is|are|will\s+(?:never|not)\s+be|shall\s+(?:never|not)\s+be|be)\s*(?:never|not)?\s+"
+                         rf"{_ADV}(?P<verb>{'|'.join(_PARTICIPLES)})\b")
 SELL = re.compile(r"(?i)^(sell|rent|trade)$")
 CARD = re.compile(r"(?i)\b(card numbers?|credit card numbers?|full (?:card|credit card|payment card) numbers?|full number|"
                   r"\bpans?\b|primary account numbers?|complete card numbers?|card details|payment card details)")
@@ -165,6 +172,18 @@ class Drafter:
                         named.append(t)
         if len(named) > 1 and best and best[0] in named:
             return [t for t in best if t in named] + [t for t in named if t not in best], []
+        # a coordination names one table per part: "support e-mails and chat transcripts"
+        head = re.split(r"(?i):|\d|\b(?:is|are|will|shall|may|must|we|for|up to|within)\b", text)[0]  # the subject
+        head = RETAIN.split(head)[0]
+        parts = [x for x in re.split(r"(?i)\s*(?:&|\band\b)\s*", head) if x.strip()]
+        if len(parts) > 1:
+            per = []
+            for part in parts:
+                b, sc = self.vocab.best(part)
+                if b and sc >= MIN_SCORE and len(b) == 1 and b[0] not in per:
+                    per.append(b[0])
+            if len(per) > 1 and best and best[0] in per:
+                return per, []
         if len(best) <= 1:
             return best, []
         return best[:1], [f"params.table: {best[0]} chosen; other candidates: {', '.join(best[1:])}"]
@@ -230,6 +249,8 @@ class Drafter:
         mins = [p for p in periods if p.role == "minimum"]
         ctx = plain(u.context)
         whole = f"{ctx} {text}" if u.kind == "cell" else text
+        if limits and CONSENT.search(text) and VALIDITY.search(text):
+            return self._consent_validity(u, text, limits[0])
         if COOKIE_LIFE.search(whole) and COOKIE_LIFE2.search(whole):
             return [Unverifiable(u.text, u.section, "a cookie's lifetime on the visitor's device: no export records "
                                                      "when cookies expire")]
@@ -405,7 +426,11 @@ class Drafter:
         # (not a quoted link text such as '... a link labeled "Do Not Sell"')
         if m and (re.search(r"(?i)\b(we|it|they)\b[^.;]{0,40}$", text[:m.start() + 1])
                   or re.fullmatch(r"\s*[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?\s*", text[:m.start()])):
-            return self._negative(u, text, m)
+            return self._negative(u, text, m.group("verb").lower(), m.group("obj"))
+        pm = NEG_PASSIVE.search(text)
+        if pm and re.search(r"(?i)\b(never|not)\b", pm.group(0)) and not re.search(r"(?i)\b(if|unless|when)\b",
+                                                                                      text[:pm.start()]):
+            return self._negative(u, text, _PARTICIPLES[pm.group("verb").lower()], text[:pm.start()])
         if OPTOUT.search(text) and ANYTIME.search(text) and re.search(r"(?i)\b(market|email|newsletter|promot|"
                                                                         r"communication|messages?)\w*", text):
             return [Proposal("consent", "optout_latency", {"grace": "0 days"}, "user.contact.email", u.text,
@@ -416,8 +441,7 @@ class Drafter:
                                                     "need a period from a recorded event")]
         return []
 
-    def _negative(self, u: Unit, text: str, m) -> list:
-        verb, obj = m.group("verb").lower(), m.group("obj")
+    def _negative(self, u: Unit, text: str, verb: str, obj: str) -> list:
         if SELL.match(verb):
             table = self.default_table.get("third_party_identifiers")
             cat, _ = self.category(table, text)

@@ -39,6 +39,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "newsletter": ("marketing",), "promotional": ("marketing",), "mailing": ("marketing",),
     "cookie": ("tracker",), "tracking": ("tracker",), "beacon": ("tracker",), "tag": ("tracker",),
     "analytic": ("tracker", "analytic"), "server": ("access",), "visitor": ("access",), "web": ("web",),
+    "opt-out": ("unsubscribe",), "optout": ("unsubscribe",),
     "opt-in": ("consent",), "optin": ("consent",), "permission": ("consent",),
     "voice": ("audio",), "microphone": ("audio",), "archive": ("backup",), "snapshot": ("backup",),
     "right": ("request",), "child": ("minor",), "children": ("minor",), "underage": ("minor",),
@@ -50,6 +51,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "data subject": ("request",), "user agent": ("agent",), "ip address": ("ip",),
     "security log": ("security",), "fraud prevention": ("fraud",), "opt in": ("consent",),
     "legal hold": ("hold",), "litigation hold": ("hold",),
+    # fraud as a kind of record (not as a purpose: "for tax, accounting or fraud prevention")
+    "fraud log": ("security",), "fraud screening": ("security",), "fraud record": ("security",),
+    "fraud event": ("security",), "fraud alert": ("security",), "fraud check": ("security",),
 }
 # words that name when a period starts, mapped onto words of anchor names
 ANCHOR_WORDS: dict[str, tuple[str, ...]] = {
@@ -78,7 +82,7 @@ END_WORDS: dict[str, tuple[str, ...]] = {
     "erase": ("removed", "completed"), "remove": ("removed", "completed"),
     "acknowledge": ("acknowledged",), "acknowledgement": ("acknowledged",), "acknowledgment": ("acknowledged",),
     "confirm": ("acknowledged",), "resolve": ("resolved",), "fix": ("resolved",), "remediate": ("resolved",),
-    "notify": ("notified",), "inform": ("notified",), "notification": ("notified",), "report": ("notified",),
+    "notify": ("notified",), "inform": ("notified",), "tell": ("notified",), "alert": ("notified",), "notification": ("notified",), "report": ("notified",),
 }
 NOTIFY_WHO = {"authority": ("authority",), "regulator": ("authority",), "supervisory": ("authority",),
               "ico": ("authority",), "cnil": ("authority",), "customer": ("subjects",), "user": ("subjects",),
@@ -101,7 +105,12 @@ def singular(w: str) -> str:
 
 def words(text: str) -> list[str]:
     text = text.lower().replace("&", " and ").replace("e-mail", "email")
-    return [singular(w) for w in re.findall(r"[a-z][a-z0-9-]*[a-z0-9]|[a-z]", text)]
+    out = []
+    for w in re.findall(r"[a-z][a-z0-9-]*[a-z0-9]|[a-z]", text):
+        out.append(singular(w))
+        if "-" in w:   # "fraud-prevention": the whole and its parts
+            out += [singular(x) for x in w.split("-") if x]
+    return out
 
 
 @dataclass(frozen=True)
@@ -177,7 +186,7 @@ def build(contract: Contract) -> Vocabulary:
             bag[w] = 3.0 if in_names[w] == 1 else 1.5
         add(t.description, 1.0)
         for c in t.columns.values():
-            if c.key or c.subject:
+            if c.key or c.subject or c.type == "boolean":   # a flag marks rows; it does not name the data
                 continue
             add(c.name, 1.0)
             for v in c.values or ():
