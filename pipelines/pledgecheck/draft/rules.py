@@ -173,8 +173,10 @@ class Drafter:
         if len(named) > 1 and best and best[0] in named:
             return [t for t in best if t in named] + [t for t in named if t not in best], []
         # a coordination names one table per part: "support e-mails and chat transcripts"
-        head = re.split(r"(?i):|\d|\b(?:is|are|will|shall|may|must|we|for|up to|within)\b", text)[0]  # the subject
+        head = re.sub(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVXL]{1,5}\.|[A-Z]\.)\s+", "", text)  # heading number
+        head = re.split(r"(?i):|\d", head)[0]  # the subject
         head = RETAIN.split(head)[0]
+        head = re.split(r"(?i)\b(?:is|are|will|shall|may|must|we|for|up to|within)\b", head)[0]
         parts = [x for x in re.split(r"(?i)\s*(?:&|\band\b)\s*", head) if x.strip()]
         if len(parts) > 1:
             per = []
@@ -379,6 +381,7 @@ class Drafter:
             tail = re.match(r"[^.;,]*", text[p.end:]).group(0)
             tail = re.split(r"(?i)\b(?:from|after|following|since|of|once|until)\b", tail)[0]
             window = text[prev_end:p.end] + tail     # this clause, without the event the period runs from
+            window = re.sub(r"(?i)\buntil\s+[\w\s'’-]*?(?=\bor\b|\+|,|;|$)", " ", window)  # "until opt-out or ..."
             prev_end = p.end
             best, where, score = self.tables_for(u, window=window)
             if not best:

@@ -321,7 +321,9 @@ def segment(text: str, fmt: str | None = None) -> list[Unit]:
             continue
         else:
             kind = "item" if b.kind == "item" else "sentence"
+            # an item's lead-in is the last sentence before the list ("If you ask us to, we will:")
+            lead = (sentences(norm(b.parent)) or [""])[-1] if b.kind == "item" and b.parent else ""
             for s in sentences(norm(b.text)):
-                units.append(Unit(s, section, parents, kind, norm(b.parent) if b.kind == "item" else "", n))
+                units.append(Unit(s, section, parents, kind, lead, n))
         prev_cell = ""
     return units
