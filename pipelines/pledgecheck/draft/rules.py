@@ -288,6 +288,11 @@ class Drafter:
         deadline = self._deadline(u, text, limits, exts)
         if deadline:
             return deadline
+        if WITHIN.search(text[:limits[0].start][-25:]) and not RETAIN.search(text) and \
+                re.search(r"\bwithin\b", text[:limits[0].start][-25:], re.I):
+            # "Review the request within 30 days": a deadline for an action no export records
+            return [Unverifiable(u.text, u.section, f"a deadline ({limits[0].duration}) for an action no export "
+                                                    "records the completion of")]
         return self._retention(u, text, limits, mins)
 
     def _consent_validity(self, u: Unit, text: str, p) -> list:
