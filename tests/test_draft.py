@@ -256,7 +256,7 @@ def test_draft_lint_generate_run_end_to_end(tmp_path, cli):
     assert checks == [
         ("card_numbers", "", ""),
         ("deadline", "data_subject_requests", "1 month"),
-        ("optout_latency", "", "10 days"),
+        ("optout_latency", "marketing_sends", "10 days"),
         ("retention", "accounts", "24 months"),
         ("retention", "accounts", "3 years"),
         ("retention", "orders", "6 years"),
@@ -398,7 +398,7 @@ PHRASINGS_2 = [
     ("Consent you give through our cookie banner is valid for 6 months.",
      ("consent_coverage", "tracker_events", None, "6 months")),
     ("Email open and click data is deleted after 13 months.", ("retention", "email_events", "recorded", "13 months")),
-    ("Unsubscribe requests take effect within 10 days.", ("optout_latency", None, None, "10 days")),
+    ("Unsubscribe requests take effect within 10 days.", ("optout_latency", "marketing_sends", None, "10 days")),
     ("We keep your shipping address only until the order is delivered.", "unverifiable"),
     ("Fraud screening logs are retained for 180 days.", ("retention", "security_events", "logged", "180 days")),
     ("Records of your opt-outs are kept for 5 years.", ("retention", "unsubscribes", "recorded", "5 years")),

@@ -40,7 +40,7 @@ DEADLINE_VERB = re.compile(r"(?i)\b(respond|response|reply|answer|acknowledg|not
                            r"process|handle|resolv|action|honou?r|comply|confirm|provid|deliver|suppl(?:y|ie)|tell|alert)\w*")
 WITHIN = re.compile(r"(?i)\b(within|no later than|not later than|in no more than|at the latest|up to|in)\s*$")
 CONSENT = re.compile(r"(?i)\bconsent\w*\b")
-VALIDITY = re.compile(r"(?i)\b(valid|validity|expire|expires|renew|renewed|re-?ask|refresh|re-?confirm|re-?prompt)\w*")
+VALIDITY = re.compile(r"(?i)\b(valid|validity|expire|expires|renew|renewed|re-?ask|refresh|re-?confirm|re-?prompt|lasts|lasting)\w*")
 OPTOUT = re.compile(r"(?i)\b(unsubscrib\w*|opt(?:-|\s)?out|opt(?:s|ed)?\s+out|stop receiving|suppression list)\b")
 ANYTIME = re.compile(r"(?i)\b(at any time|any time|immediately|without delay|promptly|straight away)\b")
 COOKIE_LIFE = re.compile(r"(?i)\bcookie")
@@ -277,7 +277,8 @@ class Drafter:
         if OPTOUT.search(whole) and not RETAIN.search(text):
             p = limits[0]
             cat, _ = self.category(self.default_table["optout_latency"], text)
-            return [Proposal("consent", "optout_latency", {"grace": p.duration}, "user.contact.email"
+            return [Proposal("consent", "optout_latency", {"table": self.default_table["optout_latency"],
+                                                           "grace": p.duration}, "user.contact.email"
                              if "user.contact.email" in _fides() else cat, u.text, u.section, [])]
         if "backup" in expand(whole) or any("backup" in expand(s) for _, s in _levels(u)[1:2]):
             if RETAIN.search(whole) or re.search(r"(?i)rotat|overwrit|rolling|cycle|purg", whole) or u.kind in ("cell", "row", "item"):
@@ -296,12 +297,25 @@ class Drafter:
         return self._retention(u, text, limits, mins)
 
     def _consent_validity(self, u: Unit, text: str, p) -> list:
-        best, where, _ = self.tables_for(u, among=self.purpose_tables)
-        table = best[0] if best else (self.purpose_tables[0] if self.purpose_tables else "")
-        todo = [] if best else [f"params.table: nothing names the events; candidates: {', '.join(self.purpose_tables)}"]
-        values = list(self.contract.tables[table].columns["purpose"].values or ()) if table else []
-        low = text.lower()
-        named = [x for x in values if x in set(words(text)) or x.replace("_", " ") in low]
+        """Events need a consent given less than `validity` ago. The events are those the
+        sentence names (not the consent log itself), else the tables with a purpose column."""
+        consent_log = [t for t in self.contract.tables.values() if "purpose" in t.columns and "action" in t.columns]
+        among = [t for t in self.contract.tables if t not in {c.name for c in consent_log}]
+        best, where, _ = self.tables_for(u, among=among)
+        todo: list[str] = []
+        if best and where in ("text", "window") and best[0] not in self.purpose_tables and not any(
+                t in self.purpose_tables for t in best):
+            table = best[0]
+        elif best and best[0] in self.purpose_tables:
+            table = best[0]
+        else:
+            table = self.purpose_tables[0] if self.purpose_tables else ""
+            if not best:
+                todo.append(f"params.table: nothing names the events; candidates: {', '.join(self.purpose_tables)}")
+        cols = self.contract.tables[table].columns if table else {}
+        values = list(cols["purpose"].values or ()) if "purpose" in cols else self.purposes
+        ws = set(words(text))
+        named = [x for x in values if all(part in ws for part in x.split("_"))]
         if not named:
             # "consent is valid for 12 months": every purpose that needs consent (not the necessary one)
             named = [x for x in values if x != "necessary"]
@@ -441,7 +455,8 @@ class Drafter:
             return self._negative(u, text, _PARTICIPLES[pm.group("verb").lower()], text[:pm.start()])
         if OPTOUT.search(text) and ANYTIME.search(text) and re.search(r"(?i)\b(market|email|newsletter|promot|"
                                                                         r"communication|messages?)\w*", text):
-            return [Proposal("consent", "optout_latency", {"grace": "0 days"}, "user.contact.email", u.text,
+            return [Proposal("consent", "optout_latency", {"table": self.default_table["optout_latency"],
+                                                           "grace": "0 days"}, "user.contact.email", u.text,
                              u.section, ["params.grace: no delay stated; 0 days (no send after the opt-out)"])]
         if UNTIL.search(text) and retain:
             ev = UNTIL.search(text).group("event").strip()
