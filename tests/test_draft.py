@@ -15,7 +15,7 @@ from pledgecheck.draft import draft_text, todo_count
 from pledgecheck.draft import grammar, vocab
 from pledgecheck.draft.segment import segment, sentences
 from pledgecheck.duration import Duration
-from pledgecheck.policy import load_policy, parse_policy
+from pledgecheck.policy import load_policy, parse_policy, policies_dir
 
 FIXTURES = Path(__file__).parent / "fixtures" / "draft"
 DRAFT_SRC = Path(__file__).resolve().parents[1] / "pipelines" / "pledgecheck" / "draft"
@@ -426,3 +426,19 @@ def test_phrasings_2(text, want):
     if number:
         have = next(str(prm[k]) for k in ("period", "limit", "rotation", "grace", "min_age", "validity") if k in prm)
         assert have == number
+
+
+@pytest.mark.parametrize("path", sorted(policies_dir().glob("*.yaml")), ids=lambda p: p.stem)
+def test_the_draft_of_every_seed_text_loads_lints_and_quotes_verbatim(path):
+    from pledgecheck.lint import lint_policy
+
+    pol = load_policy(path)
+    src = path.parent / pol.policy.source
+    text = src.read_text(encoding="utf-8")
+    doc = draft_text(text, pol.id)
+    draft = parse_policy(doc, f"draft of {src.name}")
+    lint_policy(draft)
+    missing = [x["quote"] for x in [*doc["pledges"], *doc["unverifiable"]] if norm(x["quote"]) not in norm(text)]
+    assert not missing
+    assert all(len(u["reason"]) > 10 for u in doc["unverifiable"])
+    assert len({p["id"] for p in doc["pledges"]}) == len(doc["pledges"])
