@@ -157,7 +157,7 @@ def _matches(want: dict, got: dict) -> bool:
     return bool(got.get("todo")) == bool(want.get("todo", False))
 
 
-@pytest.mark.parametrize("name", ["northwind.md", "harbor.html", "quillpad.txt"])
+@pytest.mark.parametrize("name", ["northwind.md", "harbor.html", "quillpad.txt", "brightpath.md"])
 def test_fixture_policy_drafts_exactly_its_expected_pledges(name):
     src = FIXTURES / name
     want = yaml.safe_load((FIXTURES / (src.stem + ".expected.yaml")).read_text(encoding="utf-8"))

@@ -53,7 +53,8 @@ UPPER = re.compile(r"(?i)\b(?:up to|maximum of|a maximum of|max(?:imum)?|no more
 EXTENSION_BEFORE = re.compile(r"(?i)\b(?:extend(?:ed|able)?|extension|prolong(?:ed)?)\b[^.;]{0,40}?"
                               r"\b(?:by|of|for)\s+(?:up\s+to\s+)?(?:an?\s+)?(?:additional|further|another|more)?\s*$"
                               r"|\b(?:additional|further|another)\s+$|\b(?:extend(?:ed|able)?|extension)\b[^.;]{0,30}\bup\s+to\s+$"
-                              r"|\b(?:may|can|might)\s+(?:require|take)\s+up\s+to\s+$")
+                              r"|\b(?:may|can|might)\s+(?:require|take)\s+up\s+to\s+$"
+                              r"|\b(?:more|additional|extra)\s+time\b[^.;]{0,25}$")
 EXTENSION_AFTER = re.compile(r"(?i)^\s*(?:further|additional|more)\b")
 AFTER_MAX = re.compile(r"(?i)^\s*(?:max(?:imum)?|at most|at the latest)\b")
 

@@ -108,10 +108,10 @@ def _quote(u: Unit, used: str) -> str:
 def _extension_by(text: str, p, e) -> str:
     """'extendable by 45 days' adds 45 days; 'may take up to 60 days' (same unit) adds 60 - limit."""
     by = e.amount
-    more = re.search(r"(?i)\b(more|additional|further|another|extra)\b", text[max(0, e.start - 25):e.end + 1])
-    if e.unit == p.unit and e.amount > p.amount and not more and (
-            re.search(r"(?i)\bup\s+to\s*$", text[:e.start]) or re.search(r"(?i)\b(total|in all|altogether)\b",
-                                                                         text[e.end:e.end + 20])):
+    more = re.search(r"(?i)\b(more|additional|further|another|extra)\b", text[max(0, e.start - 12):e.end + 8])
+    total = re.search(r"(?i)\b(total|in all|altogether)\b", text[e.end:e.end + 20])
+    if e.unit == p.unit and e.amount > p.amount and (total or (
+            not more and re.search(r"(?i)\bup\s+to\s*$", text[:e.start]))):
         by = e.amount - p.amount
     unit = e.unit.replace("_", " ")
     return f"{by} {unit[:-1] if by == 1 else unit}"
@@ -259,8 +259,9 @@ class Drafter:
         if not limits and exts and self.last_deadline and self.last_deadline[0] == u.block \
                 and "extension" not in self.last_deadline[1].params:
             prev = self.last_deadline[1]
-            limit = grammar.periods(plain(prev.quote))
-            lim = next((x for x in limit if x.role == "limit"), None)
+            from ..duration import Duration
+            d = Duration.model_validate(prev.params["limit"])
+            lim = grammar.Period(d.amount, d.unit, 0, 0)
             if lim is not None:
                 prev.params["extension"] = {"by": _extension_by(text, lim, exts[0]) if lim.unit == exts[0].unit
                                             else exts[0].duration}
@@ -274,7 +275,7 @@ class Drafter:
             return []
         if CONSENT.search(text) and VALIDITY.search(text):
             return self._consent_validity(u, text, limits[0])
-        if OPTOUT.search(whole) and not RETAIN.search(text):
+        if OPTOUT.search(whole) and not RETAIN.search(text) and not re.search(r"(?i)\b(sale|sell|selling|sharing)\b", text):
             p = limits[0]
             cat, _ = self.category(self.default_table["optout_latency"], text)
             return [Proposal("consent", "optout_latency", {"table": self.default_table["optout_latency"],
@@ -376,6 +377,9 @@ class Drafter:
             # several start events named ("receipt of a verified request"): the clock starts at the later one
             start = max(named, key=anchors.index) if named else anchors[0]
             params: dict = {"table": table, "start": start, "end": end, "limit": p.duration}
+            where = self._where(table, text)
+            if where:
+                params["where"] = where
             ext = [e for e in exts if e.start > p.end and (p is limits[-1] or e.start < limits[limits.index(p) + 1].start)]
             if ext:
                 params["extension"] = {"by": _extension_by(text, p, ext[0])}
@@ -384,6 +388,19 @@ class Drafter:
             prop = Proposal(kind, "deadline", params, cat, u.text, u.section, todo)
             out.append(prop)
             self.last_deadline = (u.block, prop)
+        return out
+
+    def _where(self, table: str, text: str) -> dict:
+        """A filter when the text names exactly one value of an enumerated column of the table
+        ("requests to opt out of the sale ..." -> request_type: opt_out)."""
+        ws = set(words(text.replace("-", " ")))
+        out = {}
+        for c in self.contract.tables[table].columns.values():
+            if not c.values or c.name == "jurisdiction":
+                continue
+            hits = [v for v in c.values if all(part in ws for part in words(v.replace("_", " ")))]
+            if len(hits) == 1 and "_" in hits[0]:   # a two-word value ("opt_out"); one word is too loose
+                out[c.name] = hits[0]
         return out
 
     def _retention(self, u: Unit, text: str, limits, mins) -> list:
@@ -422,10 +439,13 @@ class Drafter:
                     if len(anchors) > 1:
                         t_todo.append(f"params.from: nothing names when the period starts; {anchor} chosen "
                                       f"(the latest event, the lenient reading); candidates: {', '.join(anchors)}")
-                if re.search(r"(?i)\b(closure|closing|termination|cancell?ation|deletion of (?:your|the) account|"
-                             r"account (?:is )?(?:closed|deleted|terminated))", cue_text) and not hits:
-                    t_todo.append("params.from: the period runs from an event no contract anchor records "
-                                  "(closure/termination); consider unverifiable")
+                ev = re.search(r"(?i)\b(clos(?:e|es|ed|ing|ure)|terminat\w*|cancel\w*|delet(?:e|es|ion))\b[^.;]{0,25}"
+                               r"\baccount|\baccount\b[^.;]{0,15}\b(closed|closure|deleted|terminated|cancell?ed)\b", cue_text)
+                if ev and not hits:
+                    out.append(Unverifiable(u.text, u.section, f"the period ({p.duration}) runs from an event no "
+                                                               f"contract anchor records ('{ev.group(0)}'); an "
+                                                               "anchor on the closure date would make it checkable"))
+                    continue
                 cat, t2 = self.category(table, subject)
                 note = None
                 if p.low is not None:
@@ -437,7 +457,9 @@ class Drafter:
 
     def _without_period(self, u: Unit, text: str) -> list:
         retain = RETAIN.search(text)
-        neg = grammar.NEGATION.search(text)
+        neg = re.search(r"(?i)\b(?:not|never|no)\b\s+(?:\w+\s+){0,3}?(?:retain|keep|kept|store|stored|hold|held)\w*"
+                        r"[^.;]*\b(?:indefinitely|permanently|forever)|\bnot\b[^.;]{0,12}\b(?:indefinitely|permanently|forever)",
+                        text)
         if grammar.INDEFINITE.search(text) and (retain or u.kind in ("cell", "row")):
             if neg and retain:
                 return [Unverifiable(u.text, u.section, "states that data is not kept without limit, but no period: "
