@@ -417,8 +417,9 @@ def test_phrasings_2(text, want):
         return
     check, table, anchor, number = want
     assert doc["pledges"], doc["unverifiable"]
-    assert len(doc["pledges"]) == 1 or check == "consent_coverage", doc["pledges"]
-    p = doc["pledges"][0]
+    # one pledge; several for consent purposes, or for a class word naming several tables ("transaction")
+    assert len(doc["pledges"]) == 1 or check == "consent_coverage" or len(doc["pledges"]) == 2, doc["pledges"]
+    p = next((x for x in doc["pledges"] if x["params"].get("table", table) == table), doc["pledges"][0])
     prm = p["params"]
     assert (p["check"], prm.get("table", table)) == (check, table)
     if anchor:
@@ -442,3 +443,27 @@ def test_the_draft_of_every_seed_text_loads_lints_and_quotes_verbatim(path):
     assert not missing
     assert all(len(u["reason"]) > 10 for u in doc["unverifiable"])
     assert len({p["id"] for p in doc["pledges"]}) == len(doc["pledges"])
+
+
+# A third batch, written and run blind after the second was fixed: 9 of 12 right on the first run
+# (fixed generally: 'confirmation' ends at acknowledged, consent 'requested again every N', a gerund
+# names its verb's table: "sending logs").
+PHRASINGS_3 = [
+    ("Account data is erased 90 days after you close your account.", "unverifiable"),
+    ("We retain transaction records for five (5) years.", ("retention", "orders", "ordered", "5 years")),
+    ("Your support requests and our replies are kept for 24 months after the last reply.", ("retention", "support_tickets", "last_communication", "24 months")),
+    ("We will send you a confirmation within 72 hours of receiving your deletion request.", ("deadline", "data_subject_requests", "acknowledged", "72 hours")),
+    ("Visitor IP addresses in our server logs are anonymised after 7 days.", ("retention", "web_access_logs", "logged", "7 days")),
+    ("Consent to cookies is requested again every 12 months.", ("consent_coverage", "tracker_events", None, "12 months")),
+    ("Members must be at least 21 years of age.", ("minimum_age", "accounts", None, "21")),
+    ("We store recordings of customer calls for up to 2 years.", ("retention", "audio_recordings", "recorded", "2 years")),
+    ("Newsletter sending logs are deleted after 2 years.", ("retention", "marketing_sends", "sent", "2 years")),
+    ("We do not store your precise location.", "unverifiable"),
+    ("Erasure requests are fulfilled within 1 month, or within 3 months for complex cases.", ("deadline", "data_subject_requests", "completed", "1 month")),
+    ("Backups containing your data are destroyed within 60 days.", ("backup_rotation", None, None, "60 days")),
+]
+
+
+@pytest.mark.parametrize("text, want", PHRASINGS_3, ids=[t[:40] for t, _ in PHRASINGS_3])
+def test_phrasings_3(text, want):
+    test_phrasings_2(text, want)

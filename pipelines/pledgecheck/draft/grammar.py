@@ -156,4 +156,3 @@ def periods(text: str) -> list[Period]:
 
 
 INDEFINITE = re.compile(r"(?i)\b(?:indefinitely|permanently|forever|in perpetuity|for an unlimited (?:time|period))\b")
-NEGATION = re.compile(r"(?i)\b(?:not|never|no|don['’]t|doesn['’]t|won['’]t|cannot|neither|nor)\b")

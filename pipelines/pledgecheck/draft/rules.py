@@ -32,7 +32,8 @@ from ..contract import Contract, load_contract
 from ..policy import CHECK_PARAMS
 from . import grammar
 from .segment import Unit, plain
-from .vocab import ANCHOR_WORDS, END_WORDS, NOTIFY_WHO, anchor_for, expand, fides_category, vocabulary, words
+from .vocab import ANCHOR_WORDS, END_WORDS, LEXICON, NOTIFY_WHO, anchor_for, expand, fides_category, vocabulary, words
+from .vocab import build as build_vocabulary
 
 RETAIN = re.compile(r"(?i)\b(retain|retention|retained|keep|keeps|kept|store[sd]?|storing|storage|hold|held|delet|eras|"
                     r"purg|destroy|anonymi[sz]|remov|archiv|maintain|preserv|dispos|lifespan|expire|expiry|overwrit)\w*")
@@ -40,7 +41,7 @@ DEADLINE_VERB = re.compile(r"(?i)\b(respond|response|reply|answer|acknowledg|not
                            r"process|handle|resolv|action|honou?r|comply|confirm|provid|deliver|suppl(?:y|ie)|tell|alert)\w*")
 WITHIN = re.compile(r"(?i)\b(within|no later than|not later than|in no more than|at the latest|up to|in)\s*$")
 CONSENT = re.compile(r"(?i)\bconsent\w*\b")
-VALIDITY = re.compile(r"(?i)\b(valid|validity|expire|expires|renew|renewed|re-?ask|refresh|re-?confirm|re-?prompt|lasts|lasting)\w*")
+VALIDITY = re.compile(r"(?i)\b(valid|validity|expire|expires|renew|renewed|re-?ask|refresh|re-?confirm|re-?prompt|lasts|lasting|again|every)\w*")
 OPTOUT = re.compile(r"(?i)\b(unsubscrib\w*|opt(?:-|\s)?out|opt(?:s|ed)?\s+out|stop receiving|suppression list)\b")
 ANYTIME = re.compile(r"(?i)\b(at any time|any time|immediately|without delay|promptly|straight away)\b")
 COOKIE_LIFE = re.compile(r"(?i)\bcookie")
@@ -121,8 +122,7 @@ class Drafter:
     def __init__(self, contract: Contract | None = None) -> None:
         self.last_deadline: tuple[int, Proposal] | None = None
         self.contract = contract or load_contract()
-        self.vocab = vocabulary() if contract is None else __import__(
-            "pledgecheck.draft.vocab", fromlist=["build"]).build(contract)
+        self.vocab = vocabulary() if contract is None else build_vocabulary(contract)
         c = self.contract
         # tables whose anchors name a completion of an action: where deadlines are measured
         ends = {t for ts in END_WORDS.values() for t in ts}
@@ -161,8 +161,6 @@ class Drafter:
         """Tables to pledge on and the todo notes. A class word names several tables at once
         ('financial' data: orders and payments; 'transaction': orders and payments): each table
         whose name it names gets the pledge. Otherwise a tie is a todo."""
-        from .vocab import LEXICON
-
         named: list[str] = []
         for w in words(text):
             targets = LEXICON.get(w, ())

@@ -81,7 +81,7 @@ END_WORDS: dict[str, tuple[str, ...]] = {
     "honour": ("completed",), "action": ("completed",), "delete": ("removed", "completed"),
     "erase": ("removed", "completed"), "remove": ("removed", "completed"),
     "acknowledge": ("acknowledged",), "acknowledgement": ("acknowledged",), "acknowledgment": ("acknowledged",),
-    "confirm": ("acknowledged",), "resolve": ("resolved",), "fix": ("resolved",), "remediate": ("resolved",),
+    "confirm": ("acknowledged",), "confirmation": ("acknowledged",), "resolve": ("resolved",), "fix": ("resolved",), "remediate": ("resolved",),
     "notify": ("notified",), "inform": ("notified",), "tell": ("notified",), "alert": ("notified",), "notification": ("notified",), "report": ("notified",),
 }
 NOTIFY_WHO = {"authority": ("authority",), "regulator": ("authority",), "supervisory": ("authority",),
@@ -150,6 +150,9 @@ def expand(text: str) -> list[str]:
     # a word after a pronoun or a modal is a verb ("you send us", "we log"), not the table it spells
     ws = [w for i, w in enumerate(ws) if not (i and ws[i - 1] in VERB_BEFORE)]
     out = [w for w in ws if w not in STOP]
+    for w in ws:   # a gerund names what its verb's table holds: "sending logs" -> send
+        if len(w) > 6 and w.endswith("ing") and w not in LEXICON and w not in STOP:
+            out.append(w[:-3])
     for w in ws:
         out += LEXICON.get(w, ())
     for ph, targets in PHRASES.items():
