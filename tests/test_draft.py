@@ -307,8 +307,10 @@ def test_draft_prints_to_stdout_without_output(tmp_path, cli):
     assert "period: 7 years" in r.stdout and r.stdout.startswith("# DRAFT")
 
 
-@pytest.mark.parametrize("content, message", [(None, "cannot read the policy text"), ("  \n", "is empty")])
-def test_draft_bad_input_is_one_clear_line(tmp_path, content, message):
+@pytest.mark.parametrize("content, message, extra", [
+    (None, "cannot read the policy text", []), ("  \n", "is empty", []),
+    ("We keep orders for 7 years.", "cannot write the draft", ["-o", "no/such/folder/draft.yaml"])])
+def test_draft_bad_input_is_one_clear_line(tmp_path, content, message, extra):
     from pledgecheck.cli import main
     import subprocess
     import sys
@@ -316,8 +318,8 @@ def test_draft_bad_input_is_one_clear_line(tmp_path, content, message):
     src = tmp_path / "policy.txt"
     if content is not None:
         src.write_text(content, encoding="utf-8")
-    r = subprocess.run([sys.executable, "-c", "from pledgecheck.cli import main; main()", "draft", str(src)],
-                       capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-c", "from pledgecheck.cli import main; main()", "draft", str(src), *extra],
+                       capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 2
     assert message in r.stderr and "Traceback" not in r.stderr
     assert main  # imported: the entry point exists

@@ -170,7 +170,10 @@ def draft_file(path: str | Path, out: str | Path | None = None, policy_id: str |
     doc = draft_text(text, pid, source=source, fmt=fmt)
     rendered = render_yaml(doc, p.name)
     if out is not None:
-        Path(out).write_text(rendered, encoding="utf-8")
+        try:
+            Path(out).write_text(rendered, encoding="utf-8")
+        except OSError as e:
+            raise PolicyError(f"{out}: cannot write the draft ({e.strerror})") from None
     return doc, rendered
 
 
