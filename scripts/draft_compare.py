@@ -178,9 +178,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['other_found']:>5} | {r['drafted']:>7} {r['invented']:>8} {r['invented_unverifiable']:>16}")
     n, d = tot["numeric"], tot["drafted"]
     print(f"\nnumeric pledges proposed right (number, unit, table, anchor): {tot['right']}/{n} = "
-          f"{100 * tot["right"] / max(n, 1):.1f}%; with the right number: {tot['right'] + tot['period']}/{n} = "
-          f"{100 * (tot["right"] + tot["period"]) / max(n, 1):.1f}%")
-    print(f"invented: {tot['invented']}/{d} drafted pledges = {100 * tot["invented"] / max(d, 1):.1f}% "
+          f"{100 * tot['right'] / max(n, 1):.1f}%; with the right number: {tot['right'] + tot['period']}/{n} = "
+          f"{100 * (tot['right'] + tot['period']) / max(n, 1):.1f}%")
+    print(f"invented: {tot['invented']}/{d} drafted pledges = {100 * tot['invented'] / max(d, 1):.1f}% "
           f"({tot['invented_unverifiable']} of them on statements the hand encoding lists as unverifiable)")
     return 0
 
