@@ -469,3 +469,10 @@ PHRASINGS_3 = [
 @pytest.mark.parametrize("text, want", PHRASINGS_3, ids=[t[:40] for t, _ in PHRASINGS_3])
 def test_phrasings_3(text, want):
     test_phrasings_2(text, want)
+
+
+def test_shared_aggregates_become_a_k_anonymity_pledge():
+    doc = draft_text("# Sharing\n\nWe may share aggregated statistics with advertisers, but never about groups of "
+                     "fewer than 10 people.\n\nWe share aggregate, anonymized data with our partners.\n", "x")
+    ks = [(p["check"], p["params"].get("k"), bool(p.get("todo"))) for p in doc["pledges"]]
+    assert ks == [("k_anonymity", 10, False), ("k_anonymity", None, True)]

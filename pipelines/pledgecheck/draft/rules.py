@@ -65,6 +65,8 @@ CARD = re.compile(r"(?i)\b(card numbers?|credit card numbers?|full (?:card|credi
                   r"\bpans?\b|primary account numbers?|complete card numbers?|card details|payment card details)")
 ADULTS = re.compile(r"(?i)\b(?:for|to|by|intended for|meant for|only for)\s+adults\b|\badults only\b")
 UNTIL = re.compile(r"(?i)\b(until|as long as|while)\b(?P<event>[^.;,]{3,80})")
+AGGREGATE_SHARE = re.compile(r"(?i)\b(share|shares|provide|disclose|sell|give|make available)\b[^.;]{0,60}\baggregat\w*"
+                             r"|\baggregat\w*[^.;]{0,60}\b(shared|provided|disclosed|given)\b")
 MIN_SCORE = 3.5   # one word of a table's name, or two of its columns / description
 
 
@@ -478,6 +480,18 @@ class Drafter:
             return [Proposal("consent", "optout_latency", {"table": self.default_table["optout_latency"],
                                                            "grace": "0 days"}, "user.contact.email", u.text,
                              u.section, ["params.grace: no delay stated; 0 days (no send after the opt-out)"])]
+        if AGGREGATE_SHARE.search(text) and re.search(r"(?i)\b(third[- ]part\w*|partners?|advertisers?|sponsors?|"
+                                                       r"affiliates?|others)\b", text):
+            k = re.search(r"(?i)\bfewer than (\d+)\s+(?:people|persons|individuals|users|members|customers)", text)
+            check = "k_anonymity"
+            prm = {"table": self.default_table[check]}
+            todo = []
+            if k:
+                prm["k"] = int(k.group(1))
+            else:
+                todo.append("params.k: no group size stated; 5 (the check's default) is the smallest number of "
+                            "people a shared cell may describe")
+            return [Proposal("anonymization", check, prm, "user", u.text, u.section, todo)]
         if UNTIL.search(text) and retain:
             ev = UNTIL.search(text).group("event").strip()
             return [Unverifiable(u.text, u.section, f"kept until an event ({ev}) with no fixed period: the checks "
