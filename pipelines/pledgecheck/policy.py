@@ -56,6 +56,9 @@ class Pledge(Strict):
     section: str
     resolution: Literal["strictest", "this"] = "strictest"
     note: str | None = None
+    # A drafted pledge (`pledgecheck draft`) lists here what the drafter could not decide;
+    # the reviewer fixes the value and deletes the line. lint and run count what is left.
+    todo: list[str] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
