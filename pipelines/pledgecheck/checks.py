@@ -33,7 +33,9 @@ def template_text(check: str) -> str:
 
 
 def macros_sql() -> str:
-    return resources.files("pledgecheck").joinpath("sql/macros.sql").read_text(encoding="utf-8")
+    from .cards import duckdb_macros  # the card macros are derived from the one brand table
+
+    return resources.files("pledgecheck").joinpath("sql/macros.sql").read_text(encoding="utf-8") + duckdb_macros()
 
 
 def available_checks() -> list[str]:
