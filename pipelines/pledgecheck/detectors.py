@@ -101,13 +101,13 @@ def ipv4_finding(value: str, include_truncated: bool = False) -> tuple[str, str]
     return got
 
 
-def ips(text: str, include_truncated: bool = False) -> Iterator[Hit]:
+def ips(text: str, include_truncated: bool = False, v6: bool = True) -> Iterator[Hit]:
     """Full IPv4 (last octet not 0) and IPv6 (not a /48) addresses."""
     for m in IPV4.finditer(text) if "." in text else ():
         got = ipv4_finding(m.group(), include_truncated)
         if got is not None:
             yield Hit(got[0], got[1], m.start(), key=digest(m.group()))
-    if "::" not in text and (text.count(":") < 7 or not IPV6_PREFILTER.search(text)):
+    if not v6 or ("::" not in text and (text.count(":") < 7 or not IPV6_PREFILTER.search(text))):
         return
     for m in IPV6.finditer(text):
         cand = m.group()
@@ -141,22 +141,27 @@ def find_all(text: str, kinds: set[str] | None = None, software: bool = False) -
     if kinds is None or kinds & {"email", "software_email"}:
         hits += emails(text, software)
     if kinds is None or kinds & {"ipv4", "ipv6", "ip"}:
-        hits += ips(text)
+        hits += ips(text, v6=kinds is None or bool(kinds & {"ipv6", "ip"}))
     return sorted(hits, key=lambda h: h.start) if len(hits) > 1 else hits
 
 
-def find_in_line(line: str) -> list[Hit]:
+def find_in_line(line: str, maybe: set[str] | None = None) -> list[Hit]:
     """Every finding in one line of a text file. An Apache/Nginx combined (or common) log line is
-    read by its fields (each hit names its field in `column`); any other line is searched whole."""
+    read by its fields (each hit names its field in `column`); any other line is searched whole.
+    `maybe`: the kinds besides IPv4 (of "card", "email", "ipv6") whose necessary condition the
+    caller already found in the line (textscan); None: test here."""
     m = COMBINED.match(line)
     if m is None:
-        return find_all(line)
+        return find_all(line, None if maybe is None else maybe | {"ipv4"})
     # the detectors whose cheap test passes on the whole line are run on each field
-    kinds = {"ipv4"}
-    if "@" in line:
-        kinds.add("email")
-    if _CARD_PREFILTER.search(line):
-        kinds.add("card")
+    if maybe is None:
+        kinds = {"ipv4", "ipv6"}
+        if "@" in line:
+            kinds.add("email")
+        if _CARD_PREFILTER.search(line):
+            kinds.add("card")
+    else:
+        kinds = maybe | {"ipv4"}
     hits: list[Hit] = []
     for name in LOG_FIELDS:
         value = m.group(name)

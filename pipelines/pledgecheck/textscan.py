@@ -40,8 +40,9 @@ _LATIN1.encoding = re2.Options.Encoding.LATIN1   # one byte, one character: any 
 # Candidates other than a line's first field; a dotted quad comes last (an alternative tried
 # earlier at the same offset wins) and never takes a digit, dot or '@' before it as its first
 # character, so it cannot hide another candidate of its line.
-CANDIDATES = re2.compile(rb"@|::|(?:[0-9A-Fa-f]{1,4}:){7}|" + CARD_PREFILTER.encode()
-                         + rb"|[^\n0-9.@]((?:[0-9]{1,3}\.){3}[0-9]{1,3})", _LATIN1)
+CANDIDATES = re2.compile(rb"(@)|(::|(?:[0-9A-Fa-f]{1,4}:){7})|(" + CARD_PREFILTER.encode()
+                         + rb")|[^\n0-9.@]((?:[0-9]{1,3}\.){3}[0-9]{1,3})", _LATIN1)
+_GROUP_KIND = {1: "email", 2: "ipv6", 3: "card"}
 _IPV4_BYTES = re.compile(IPV4.pattern.encode())
 
 
@@ -57,19 +58,21 @@ def count_chunk(data: bytes, names: tuple[str, ...] = ()) -> tuple[Counter, dict
     """Counts per kind and value digests per kind of the findings in `data` (whole lines)."""
     counts: Counter = Counter()
     keys: dict[str, set[bytes]] = {}
-    exact: set[int] = set()   # starts of the lines that go through the full detector
+    # starts of the lines that go through the full detector -> the detectors their candidates call for
+    exact: dict[int, set[str]] = {}
     quads: list[int] = []     # offsets of dotted quads inside lines
     rfind = data.rfind
     for m in CANDIDATES.finditer(data):
-        q = m.start(1)
+        q = m.start(4)
         if q >= 0:
             quads.append(q)
         else:
-            exact.add(rfind(b"\n", 0, m.start()) + 1)
+            kind = next(k for g, k in _GROUP_KIND.items() if m.start(g) >= 0)
+            exact.setdefault(rfind(b"\n", 0, m.start()) + 1, set()).add(kind)
     pattern = _names_pattern(names) if names else None
     if pattern is not None:
         for m in pattern.finditer(data):
-            exact.add(rfind(b"\n", 0, m.start()) + 1)
+            exact.setdefault(rfind(b"\n", 0, m.start()) + 1, set())
     # The first field of every line (up to its first space; a log's client field) is counted
     # as a value: a log repeats few clients over many lines, and each distinct field is searched
     # once, with the IPv4 pattern itself (a field boundary is no digit, dot or letter: exact).
@@ -95,10 +98,10 @@ def count_chunk(data: bytes, names: tuple[str, ...] = ()) -> tuple[Counter, dict
                 counts[kind] += 1
                 keys.setdefault(kind, set()).add(key)
     name_set = set(names)
-    for ls in exact:
+    for ls, maybe in exact.items():
         le = data.find(b"\n", ls)
         line = data[ls:le if le >= 0 else len(data)].decode("utf-8", errors="replace")
-        hits = find_in_line(line)
+        hits = find_in_line(line, maybe)
         if name_set:
             hits += names_in(line, name_set)
         for h in hits:
