@@ -391,6 +391,54 @@ def _names_from(path: Path) -> set[str]:
     return {r[0] for r in rows}
 
 
+# ---------------------------------------------------------------- tcf (issue #24)
+@app.command()
+def tcf(
+    source: Annotated[str, typer.Argument(help="a TC string, or a text file with one TC string per line")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")] = False,
+) -> None:
+    """Decode IAB TCF v2 consent strings (core and optional segments). Exit 1 if one is rejected."""
+    from .tcf import decode, describe
+
+    path = Path(source)
+    if path.is_file():
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            raise PledgecheckError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+        items = [(n, text.strip()) for n, text in enumerate(lines, start=1) if text.strip()]
+    elif "/" in source or source.endswith((".txt", ".csv", ".log")):
+        raise PledgecheckError(f"{source}: no such file (and a TC string has no '/')")
+    else:
+        items = [(None, source.strip())]
+    docs = [{"line": n, **describe(decode(text, full=True))} for n, text in items]
+    rejected = sum(not d["ok"] for d in docs)
+    if as_json:
+        _emit({"strings": docs, "decoded": len(docs) - rejected, "rejected": rejected}, True)
+    else:
+        for d in docs:
+            out.print(_tcf_line(d), markup=False, highlight=False, soft_wrap=True)   # one line each
+        if len(docs) > 1:
+            out.print(f"{len(docs) - rejected} decoded, {rejected} rejected", markup=False, highlight=False)
+    raise typer.Exit(1 if rejected else 0)
+
+
+def _tcf_line(d: dict) -> str:
+    where = f"line {d['line']}: " if d["line"] else ""
+    if not d["ok"]:
+        return f"{where}rejected ({d['error']}): {d['reason']}"
+    ids = lambda xs: f"{len(xs)} ({', '.join(map(str, xs[:20]))}{', ...' if len(xs) > 20 else ''})"  # noqa: E731
+    seg = "; ".join(f"{k} {ids(v) if isinstance(v, list) else v}" for k, v in d["segments"].items())
+    return (f"{where}TCF v{d['version']}, created {d['created']}, last updated {d['last_updated']}, "
+            f"CMP {d['cmp_id']} v{d['cmp_version']}, vendor list {d['vendor_list_version']}, "
+            f"policy {d['policy_version']}, publisher country {d['publisher_country']}; "
+            f"purposes consented {d['purposes_consent']}, by legitimate interest "
+            f"{d['purposes_legitimate_interest']}; vendors consented {ids(d['vendors_consent'])}, by legitimate "
+            f"interest {ids(d['vendors_legitimate_interest'])}"
+            + (f"; publisher restrictions {len(d['publisher_restrictions'])}" if d["publisher_restrictions"] else "")
+            + (f"; segments: {seg}" if seg else ""))
+
+
 @app.command()
 def kanon(
     path: Annotated[Path, typer.Argument(help="table to be shared (CSV, Parquet or JSON Lines)")],
