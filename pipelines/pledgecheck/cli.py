@@ -359,23 +359,29 @@ def scan(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")] = False,
     names_from: Annotated[Optional[Path], typer.Option(help="also look for the names in this accounts export")] = None,
 ) -> None:
-    """Scan for personal data: full card numbers, e-mail addresses, full IP addresses. Exit 1 if found."""
+    """Scan for personal data: full card numbers, e-mail addresses (people's, and software's
+    contact addresses in User-Agents), full IP addresses. Exit 1 if found."""
     from .adhoc import scan_path
 
     names = _names_from(names_from) if names_from else None
     doc = scan_path(path, names=names)
+    total = sum(doc["counts"].values())
     if as_json:
         _emit(doc, True)
     else:
-        out.print(f"scanned {doc['files_scanned']} files: {len(doc['findings'])} findings "
-                  + (", ".join(f"{k} {v}" for k, v in sorted(doc["counts"].items())) or ""))
+        out.print(f"scanned {doc['files_scanned']} files ({doc['bytes_scanned'] / 1e6:,.1f} MB): {total:,} findings "
+                  + ", ".join(f"{k} {v:,} ({doc['distinct'][k]:,} distinct)" for k, v in doc["counts"].items()),
+                  markup=False, highlight=False, soft_wrap=True)
         for x in doc["findings"][:200]:
             where = f"line {x['line']}" if x["line"] else f"row {x['row']}"
             col = f", column {x['column']}" if x["column"] else ""
-            out.print(f"  {x['file']}: {where}{col}: {x['kind']} {x['masked']}", markup=False, highlight=False)
-        if len(doc["findings"]) > 200:
-            out.print(f"  ... {len(doc['findings']) - 200} more (use --json for all)")
-    raise typer.Exit(1 if doc["findings"] else 0)
+            out.print(f"  {x['file']}: {where}{col}: {x['kind']} {x['masked']}", markup=False, highlight=False,
+                      soft_wrap=True)
+        if total > 200:
+            listed = min(len(doc["findings"]), 200)
+            out.print(f"  ... {total - listed:,} more" + (" (use --json for the first "
+                      f"{len(doc['findings']):,})" if len(doc["findings"]) > 200 else ""), markup=False)
+    raise typer.Exit(1 if total else 0)
 
 
 def _names_from(path: Path) -> set[str]:
