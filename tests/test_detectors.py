@@ -245,3 +245,22 @@ def test_the_independent_truth_agrees_on_glued_runs_and_legacy_jcb():
               number("2131", 16), luhn_complete("590000000000000")]
     for line in lines:
         assert len(truth.card_numbers_in(line)) == con.execute("SELECT card_count(?)", [line]).fetchone()[0], line
+
+
+@pytest.mark.skipif(not REAL_LOG.exists(), reason="the real Apache log is not here")
+def test_real_apache_log_loses_only_version_strings():
+    """Against the IPv4 pattern of the detector before issue #24, the dotted quads no longer
+    reported in the real log are all browser or library versions in User-Agents."""
+    import re
+
+    old = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])")
+    version = re.compile(r"(?:[A-Za-z0-9_]/|[rR][vV]:)$")
+    gone = 0
+    for line in REAL_LOG.read_text(encoding="utf-8", errors="replace").splitlines():
+        now = {h.start for h in find_in_line(line) if h.kind == "ipv4"}
+        for m in old.finditer(line):
+            if m.start() not in now and not m.group().endswith(".0"):
+                gone += 1
+                assert version.search(line[:m.start()]), line[max(0, m.start() - 20):m.end()]
+                assert m.start() > line.rfind('" "'), "only inside the agent field"
+    assert gone == 200   # 187 of them valid dotted quads: the old detector reported 10,187 addresses, now 10,000
