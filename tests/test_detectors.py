@@ -9,7 +9,7 @@ import pytest
 
 from pledgecheck.adhoc import scan_path
 from pledgecheck.checks import macros_sql
-from pledgecheck.detectors import find_all, find_in_line
+from pledgecheck.detectors import find_all, find_in_line, names_in
 from pledgecheck.engine import connect
 
 REAL_LOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "apache_combined_access.log"
@@ -213,15 +213,34 @@ def test_counts_are_totals_past_the_findings_cap(tmp_path):
     assert capped["findings"] == full["findings"][:7]
 
 
+def reference(path: Path, names: set[str] = frozenset()) -> tuple[dict, dict, list]:
+    """The line detector alone (no prefilter, no hints) over every line: counts, distinct, findings."""
+    from collections import Counter
+
+    counts, keys, items = Counter(), {}, []
+    for n, raw in enumerate(path.read_bytes().split(b"\n")[:-1], start=1):
+        text = raw.decode("utf-8", errors="replace")
+        for h in find_in_line(text) + (names_in(text, names) if names else []):
+            counts[h.kind] += 1
+            keys.setdefault(h.kind, set()).add(h.key)
+            items.append((n, h.column, h.kind, h.masked))
+    return dict(counts), {k: len(v) for k, v in keys.items()}, items
+
+
+def as_items(doc):
+    return [(x["line"], x["column"], x["kind"], x["masked"]) for x in doc["findings"]]
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_fast_counter_equals_the_line_detector(tmp_path, workers):
     f = mixed_file(tmp_path / "big.log", repeat=50)
     names = {"Jonathan Smithers", "Ann"}
+    counts, distinct, items = reference(f, names)
     slow = scan_path(f, names=names, fast_bytes=1 << 40)
-    fast = scan_path(f, names=names, fast_bytes=1, workers=workers)
-    assert fast["counts"] == slow["counts"] and fast["distinct"] == slow["distinct"]
-    assert fast["findings"] == slow["findings"]
-    assert slow["counts"]["name"] == 50
+    fast = scan_path(f, names=names, fast_bytes=1, workers=workers, max_findings=500)
+    assert fast["counts"] == slow["counts"] == counts and fast["distinct"] == slow["distinct"] == distinct
+    assert as_items(slow) == items and as_items(fast) == items[:500]
+    assert counts["name"] == 50 and len(items) > 500
 
 
 @pytest.mark.skipif(not REAL_LOG.exists(), reason="the real Apache log is not here")
@@ -230,6 +249,9 @@ def test_real_apache_log_totals():
     browser version counted as an address, crawler contact addresses apart from people's."""
     slow = scan_path(REAL_LOG, fast_bytes=1 << 40, max_findings=100)
     fast = scan_path(REAL_LOG, fast_bytes=1, workers=1, max_findings=100)
+    counts, distinct, items = reference(REAL_LOG)
+    assert (counts, distinct) == ({"ipv4": 10_000, "software_email": 198}, {"ipv4": 1753, "software_email": 7})
+    assert as_items(slow) == items[:100]
     assert slow["counts"] == fast["counts"] == {"ipv4": 10_000, "software_email": 198}
     assert slow["distinct"] == fast["distinct"] == {"ipv4": 1753, "software_email": 7}
     assert slow["truncated"] and len(slow["findings"]) == 100 and slow["findings"] == fast["findings"]

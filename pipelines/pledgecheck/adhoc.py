@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
-from .detectors import find_all, find_in_line, names_in
+from .detectors import find_all, names_in
 from .engine import connect, lit, q
 from .errors import PledgecheckError
 
@@ -109,6 +109,15 @@ def _scan_file(f: Path, kind: str, names: set[str]):
     if kind == "parquet":
         yield from _scan_parquet(f, names)
         return
+    if kind == "text":
+        from .textscan import findings_in_order
+
+        try:
+            for n, h in findings_in_order(f, names):
+                yield _finding(f, h.kind, h.masked, line=n, column=h.column), h.key
+        except OSError as e:
+            raise PledgecheckError(f"{f}: cannot read ({e.strerror})") from None
+        return
     try:
         handle = open(f, encoding="utf-8", errors="replace", newline="")
     except OSError as e:
@@ -135,8 +144,8 @@ def _scan_file(f: Path, kind: str, names: set[str]):
                             for h in _value_hits(s, key, names):
                                 yield _finding(f, h.kind, h.masked, line=n, row=n, column=key), h.key
                         continue
-                for h in find_in_line(text) + (names_in(text, names) if names else []):
-                    yield _finding(f, h.kind, h.masked, line=n, column=h.column), h.key
+                for h in find_all(text) + (names_in(text, names) if names else []):   # (a line that is no JSON)
+                    yield _finding(f, h.kind, h.masked, line=n), h.key
 
 
 def _value_hits(value: str, column: str | None, names: set[str]):

@@ -148,11 +148,14 @@ def find_all(text: str, kinds: set[str] | None = None, software: bool = False) -
 def find_in_line(line: str, maybe: set[str] | None = None) -> list[Hit]:
     """Every finding in one line of a text file. An Apache/Nginx combined (or common) log line is
     read by its fields (each hit names its field in `column`); any other line is searched whole.
-    `maybe`: the kinds besides IPv4 (of "card", "email", "ipv6") whose necessary condition the
-    caller already found in the line (textscan); None: test here."""
+    `maybe`: "card" and/or "email" when the caller (textscan) already found their necessary
+    condition in the line (a run of 12 digits, an '@'); None: test here. IP addresses are always
+    searched."""
+    if maybe is not None:
+        maybe = maybe | {"ipv4", "ipv6"}
     m = COMBINED.match(line)
     if m is None:
-        return find_all(line, None if maybe is None else maybe | {"ipv4"})
+        return find_all(line, maybe)
     # the detectors whose cheap test passes on the whole line are run on each field
     if maybe is None:
         kinds = {"ipv4", "ipv6"}
@@ -161,7 +164,7 @@ def find_in_line(line: str, maybe: set[str] | None = None) -> list[Hit]:
         if _CARD_PREFILTER.search(line):
             kinds.add("card")
     else:
-        kinds = maybe | {"ipv4"}
+        kinds = maybe
     hits: list[Hit] = []
     for name in LOG_FIELDS:
         value = m.group(name)
