@@ -3,15 +3,21 @@
 The line-by-line detectors (`detectors.find_in_line`) run at about 3-6 MB/s in Python. Most
 lines of a log need none of them in full, so a file is read in chunks of whole lines and
 - one RE2 pass over each chunk (`CANDIDATES`, a DFA: no backtracking at every digit as Python's
-  `re` does) finds what could be personal data: a dotted quad, an '@', an IPv6 shape ('::' or
-  eight groups), a run of 12 digits, and with `names` any of the names;
-- a dotted quad on a line with nothing else is settled on the spot: the IPv4 pattern of the
+  `re` does) finds what could be personal data: an '@', an IPv6 shape ('::' or eight groups), a
+  run of 12 digits, a dotted quad inside a line, and with `names` any of the names;
+- the first field of each line (a log's client field) is counted as a value: a log repeats few
+  clients over many lines, so each distinct field is searched once with the IPv4 pattern;
+- a dotted quad inside a line with nothing else is settled on the spot: the IPv4 pattern of the
   detectors is matched at that offset (same lookbehinds: version strings are no addresses);
-- every other candidate line goes through the full line detector, `find_in_line`.
+- every other candidate line goes through the line detector, `find_in_line`, told which of the
+  card and e-mail detectors its candidates call for.
 The result equals `find_in_line` over every line (tests/test_detectors.py compares both on
 mixed prose and on the real Apache log). Chunks go to one process per core; each returns its
-counts per kind and the digests of the values it saw (distinct counts). Memory: a chunk per
-worker, plus 8 bytes per distinct value.
+counts per kind and the 8-byte digests of the values it saw (distinct counts). Memory: a 16 MB
+chunk per worker and its line index, plus about 100 bytes per distinct value (a digest in a
+Python set): it grows with distinct values, never with the size of the input.
+`findings_in_order` lists findings with line numbers in order (the line detector on every line,
+with the same hints), for the capped findings list.
 
 Why these candidates are enough: a card needs a run of 12 digits, an e-mail an '@', an IPv6
 address '::' or eight groups. A dotted quad the scan settles alone sits on a line without those;
