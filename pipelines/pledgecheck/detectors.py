@@ -166,16 +166,33 @@ def find_in_line(line: str, maybe: set[str] | None = None) -> list[Hit]:
     else:
         kinds = maybe
     hits: list[Hit] = []
+    kinds_f = frozenset(kinds)
     for name in LOG_FIELDS:
         value = m.group(name)
         if value and value != "-":
             off = m.start(name)
             hits += (Hit(h.kind, h.masked, h.start + off, name, h.key)
-                     for h in find_all(value, kinds, software=name == "agent"))
+                     for h in _field_hits(value, kinds_f, name == "agent"))
     rest = line[m.end():]
     if rest.strip():   # fields some servers add after the agent (e.g. X-Forwarded-For): text
         hits += (Hit(h.kind, h.masked, h.start + m.end(), "extra", h.key) for h in find_all(rest))
     return hits
+
+
+_FIELD_HITS: dict[tuple[str, frozenset, bool], list[Hit]] = {}
+
+
+def _field_hits(value: str, kinds: frozenset, software: bool) -> list[Hit]:
+    """find_all of a log field, remembered: logs repeat the same agents, referrers and requests
+    over many lines (a bounded cache, in memory only)."""
+    key = (value, kinds, software)
+    got = _FIELD_HITS.get(key)
+    if got is None:
+        got = find_all(value, set(kinds), software=software)
+        if len(_FIELD_HITS) >= 20_000:
+            _FIELD_HITS.clear()
+        _FIELD_HITS[key] = got
+    return got
 
 
 def names_in(text: str, names: set[str]) -> list[Hit]:
