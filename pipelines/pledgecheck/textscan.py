@@ -154,7 +154,7 @@ def findings_in_order(path: str | Path, names: set[str] | None = None):
             data = fh.read(CHUNK_BYTES)
             if not data:
                 return
-            data += fh.readline()
+            data += fh.readline(CHUNK_BYTES)   # (a line longer than a chunk is cut: memory stays bounded)
             exact, _ = _candidates(data, names_t)
             pos = 0
             for raw in data.split(b"\n"):
@@ -187,7 +187,7 @@ def _count_range(path: str, start: int, end: int, names: tuple[str, ...]) -> tup
                 break
             left -= len(data)
             if left > 0:   # end the chunk at a line end; the rest goes to the next chunk
-                tail = fh.readline()
+                tail = fh.readline(CHUNK_BYTES)
                 left -= len(tail)
                 data += tail
             lines += data.count(b"\n")
