@@ -204,7 +204,7 @@ def _ranges(path: Path, parts: int) -> list[tuple[int, int]]:
     with open(path, "rb") as fh:
         for i in range(1, parts):
             fh.seek(size * i // parts)
-            fh.readline()
+            fh.readline(CHUNK_BYTES)
             pos = fh.tell()
             if cuts[-1] < pos < size:
                 cuts.append(pos)
