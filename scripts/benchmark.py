@@ -4,6 +4,7 @@
     python scripts/benchmark.py --sizes 1M,10M --policy livejasmin
     python scripts/benchmark.py --sizes 50k --no-gx   # a quick smoke run
     python scripts/benchmark.py --sizes 10M --spark-max 10M   # with the Spark engine beside DuckDB
+    python scripts/benchmark.py --sizes '' --scan-size 1G     # only the personal-data scan (issue #24)
 
 Worlds are generated once into --work (kept for re-runs; 100M events need about 12.5 GB of disk)
 with accounts = events / 20, by --workers processes (one per core by default) and without the
@@ -30,8 +31,8 @@ console = Console(stderr=True)
 
 def size(text: str) -> int:
     t = text.strip().lower()
-    mult = {"k": 1_000, "m": 1_000_000}.get(t[-1], 1)
-    return int(float(t.rstrip("km")) * mult)
+    mult = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000}.get(t[-1], 1)
+    return int(float(t.rstrip("kmg")) * mult)
 
 
 def main() -> int:
@@ -48,11 +49,14 @@ def main() -> int:
     ap.add_argument("--spark-master", default="local[2]")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="processes generating a world's shards at once (default: one per core)")
+    ap.add_argument("--scan-size", default="1G", help="`pledgecheck scan` of the real Apache log repeated to this "
+                    "size (k/M/G suffixes; built in a temporary folder, removed after; 0: skip)")
+    ap.add_argument("--scan-log", default=str(SCAN_LOG), help="the log repeated for the scan step")
     args = ap.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     lines = []
-    for label in args.sizes.split(","):
+    for label in [x for x in args.sizes.split(",") if x.strip()]:
         events = size(label)
         accounts = max(events // 20, 1000)
         world = work / f"{args.policy}-{label}"
@@ -77,8 +81,46 @@ def main() -> int:
         lines.append(line)
         console.print(f"[{label}] " + json.dumps({k: v for k, v in line.items() if isinstance(v, dict)}))
     (work / "results.json").write_text(json.dumps(lines, indent=2))
-    print_table(lines)
+    if lines:
+        print_table(lines)
+    if size(args.scan_size):
+        scan_step(Path(args.scan_log), size(args.scan_size), args.workers, work)
     return 0
+
+
+# ------------------------------------------------------------------ the personal-data scan (issue #24)
+SCAN_LOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "apache_combined_access.log"
+
+
+def scan_step(log: Path, nbytes: int, workers: int, work: Path) -> None:
+    """`pledgecheck scan` on LOG repeated to nbytes, beside the line detector on one copy."""
+    if not log.is_file():
+        console.print(f"[scan] skipped: {log} not found (--scan-log)")
+        return
+    with console.status(f"[scan] {log.name} repeated to {nbytes / 1e6:,.0f} MB, {workers} workers"):
+        res = child_scan(log, nbytes, workers)
+    (work / "scan.json").write_text(json.dumps(res, indent=2))
+    if "error" in res:
+        console.print(f"[scan] error: {res['error']}")
+        return
+    t = Table(title="pledgecheck scan (MB/s; baseline: the line detector on one copy of the log)")
+    for col in ("file MB", "workers", "scan s", "scan MB/s", "baseline MB", "baseline MB/s", "speed-up",
+                "counts", "distinct", "RSS MB", "workers RSS MB"):
+        t.add_column(col, justify="right")
+    t.add_row(f"{res['file_mb']:,.0f}", str(res["workers"]), f"{res['seconds']:.1f}", f"{res['mb_s']:.1f}",
+              f"{res['baseline_mb']:.1f}", f"{res['baseline_mb_s']:.1f}", f"{res['mb_s'] / res['baseline_mb_s']:.0f}x",
+              json.dumps(res["counts"]), json.dumps(res["distinct"]), str(res["rss_mb"]), str(res["workers_rss_mb"]))
+    Console(width=220).print(t)
+
+
+def child_scan(log: Path, nbytes: int, workers: int) -> dict:
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-m", "pledgecheck.scanbench", str(log), str(nbytes), str(workers)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["(no output)"])[-1][:300]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _s(step: dict | None, key: str = "seconds", fmt: str = "{:.1f}") -> str:

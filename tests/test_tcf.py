@@ -29,7 +29,8 @@ def test_broken_strings_name_what_is_wrong():
     assert tcf.decode(s + "..").error == "not_base64url"        # empty segment
     assert tcf.decode("BOEFEAyOEFEAyAHABDENAI4AAAB9vABAASA").error == "not_version_2"  # a TCF v1 string
     assert tcf.decode(s[:-1] + "B").error == "malformed"        # non-zero padding bits
-    assert tcf.decode(s + ".YAAA").error is None                  # publisher TC segment (type 3)
+    assert tcf.decode(s + ".YAAAAAAAAA").error is None            # publisher TC segment (type 3), 57 bits
+    assert tcf.decode(s + ".YAAA").error == "truncated"          # ... cut after 24 bits
     assert tcf.decode(s + ".AAAA").error == "malformed"          # segment type 0 does not exist
     assert tcf.decode(None) is None and tcf.decode("  ") is None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,34 +20,65 @@ from .errors import PledgecheckError
 
 TEXT_SUFFIXES = {".txt", ".log", ".html", ".htm", ".md", ".ipynb", ".json", ".xml", ".sql", ".py", ".yaml",
                  ".yml", ".svg", ".tsv"}
-MAX_FINDINGS = 10_000
+MAX_FINDINGS = 10_000   # findings listed; counts and distinct values always cover the whole input
+FAST_BYTES = 8 << 20    # text files from this size on are counted by pledgecheck.textscan
 
 
 # ---------------------------------------------------------------- personal-data scan
-def scan_path(path: str | Path, names: set[str] | None = None, max_findings: int = MAX_FINDINGS) -> dict:
-    """Scan a file or every file below a folder. Keys: files_scanned, findings, counts, truncated."""
+def scan_path(path: str | Path, names: set[str] | None = None, max_findings: int = MAX_FINDINGS,
+              workers: int | None = None, fast_bytes: int = FAST_BYTES) -> dict:
+    """Scan a file or every file below a folder.
+
+    Keys: files_scanned, bytes_scanned, findings (the first `max_findings`, in file and line
+    order), counts and distinct (per kind, over the WHOLE input: totals, never cut off by the cap),
+    truncated (the list holds fewer findings than counted), max_findings. Text files of
+    `fast_bytes` or more are counted by `textscan` (one process per core, or `workers`); their
+    findings list is read line by line up to the cap only."""
     root = Path(path)
     if not root.exists():
         raise PledgecheckError(f"{root}: no such file or folder")
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     findings: list[dict] = []
-    scanned = 0
+    counts: Counter = Counter()
+    keys: dict[str, set[bytes]] = {}
+    scanned = nbytes = 0
     for f in files:
         kind = _file_kind(f)
         if kind is None:
             continue
         scanned += 1
-        for item in _scan_file(f, kind, names or set()):
-            findings.append(item)
-            if len(findings) >= max_findings:
-                break
-        if len(findings) >= max_findings:
-            break
-    counts: dict[str, int] = {}
-    for x in findings:
-        counts[x["kind"]] = counts.get(x["kind"], 0) + 1
-    return {"files_scanned": scanned, "findings": findings, "counts": counts,
-            "truncated": len(findings) >= max_findings}
+        size = f.stat().st_size
+        nbytes += size
+        if kind == "text" and size >= fast_bytes:
+            from .textscan import count_file
+
+            c, k, _ = count_file(f, names, workers)
+            counts.update(c)
+            for kd, s in k.items():
+                keys.setdefault(kd, set()).update(s)
+            if len(findings) < max_findings:
+                items = _scan_file(f, kind, names or set())
+                for item, _key in items:
+                    findings.append(item)
+                    if len(findings) >= max_findings:
+                        break
+                items.close()
+            continue
+        for item, key in _scan_file(f, kind, names or set()):
+            counts[item["kind"]] += 1
+            keys.setdefault(item["kind"], set()).add(key)
+            if len(findings) < max_findings:
+                findings.append(item)
+    return {"files_scanned": scanned, "bytes_scanned": nbytes, "findings": findings,
+            "counts": dict(sorted(counts.items())),
+            "distinct": {kd: len(keys.get(kd, ())) for kd in sorted(counts)},
+            "truncated": sum(counts.values()) > len(findings), "max_findings": max_findings}
+
+
+def _is_agent(column: str | None) -> bool:
+    """A column (or JSON key) that holds User-Agent strings: its e-mails are software's."""
+    c = (column or "").lower()
+    return "agent" in c or c in ("ua", "http_ua")
 
 
 def _file_kind(f: Path) -> str | None:
@@ -73,8 +105,18 @@ def _finding(f: Path, kind: str, masked: str, line: int | None = None, row: int 
 
 
 def _scan_file(f: Path, kind: str, names: set[str]):
+    """(finding, value digest) of each finding of a file, in order."""
     if kind == "parquet":
         yield from _scan_parquet(f, names)
+        return
+    if kind == "text":
+        from .textscan import findings_in_order
+
+        try:
+            for n, h in findings_in_order(f, names):
+                yield _finding(f, h.kind, h.masked, line=n, column=h.column), h.key
+        except OSError as e:
+            raise PledgecheckError(f"{f}: cannot read ({e.strerror})") from None
         return
     try:
         handle = open(f, encoding="utf-8", errors="replace", newline="")
@@ -87,8 +129,8 @@ def _scan_file(f: Path, kind: str, names: set[str]):
             for i, rec in enumerate(reader, start=1):
                 for j, value in enumerate(rec):
                     col = header[j] if j < len(header) else f"column {j + 1}"
-                    for h in find_all(value) + names_in(value, names):
-                        yield _finding(f, h.kind, h.masked, line=reader.line_num, row=i, column=col)
+                    for h in _value_hits(value, col, names):
+                        yield _finding(f, h.kind, h.masked, line=reader.line_num, row=i, column=col), h.key
         else:
             for n, text in enumerate(handle, start=1):
                 if kind == "jsonl":
@@ -99,11 +141,16 @@ def _scan_file(f: Path, kind: str, names: set[str]):
                     if isinstance(obj, dict):
                         for key, value in obj.items():
                             s = value if isinstance(value, str) else json.dumps(value)
-                            for h in find_all(s) + names_in(s, names):
-                                yield _finding(f, h.kind, h.masked, line=n, row=n, column=key)
+                            for h in _value_hits(s, key, names):
+                                yield _finding(f, h.kind, h.masked, line=n, row=n, column=key), h.key
                         continue
-                for h in find_all(text) + names_in(text, names):
-                    yield _finding(f, h.kind, h.masked, line=n)
+                for h in find_all(text) + (names_in(text, names) if names else []):   # (a line that is no JSON)
+                    yield _finding(f, h.kind, h.masked, line=n), h.key
+
+
+def _value_hits(value: str, column: str | None, names: set[str]):
+    hits = find_all(value, software=_is_agent(column))
+    return hits + names_in(value, names) if names else hits
 
 
 def _scan_parquet(f: Path, names: set[str]):
@@ -119,8 +166,8 @@ def _scan_parquet(f: Path, names: set[str]):
         for name in text_cols:
             for i, value in enumerate(batch.column(name).to_pylist()):
                 if value:
-                    for h in find_all(value) + names_in(value, names):
-                        yield _finding(f, h.kind, h.masked, row=row0 + i + 1, column=name)
+                    for h in _value_hits(value, name, names):
+                        yield _finding(f, h.kind, h.masked, row=row0 + i + 1, column=name), h.key
         row0 += batch.num_rows
 
 

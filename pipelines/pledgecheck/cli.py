@@ -362,23 +362,29 @@ def scan(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")] = False,
     names_from: Annotated[Optional[Path], typer.Option(help="also look for the names in this accounts export")] = None,
 ) -> None:
-    """Scan for personal data: full card numbers, e-mail addresses, full IP addresses. Exit 1 if found."""
+    """Scan for personal data: full card numbers, e-mail addresses (people's, and software's
+    contact addresses in User-Agents), full IP addresses. Exit 1 if found."""
     from .adhoc import scan_path
 
     names = _names_from(names_from) if names_from else None
     doc = scan_path(path, names=names)
+    total = sum(doc["counts"].values())
     if as_json:
         _emit(doc, True)
     else:
-        out.print(f"scanned {doc['files_scanned']} files: {len(doc['findings'])} findings "
-                  + (", ".join(f"{k} {v}" for k, v in sorted(doc["counts"].items())) or ""))
+        out.print(f"scanned {doc['files_scanned']} files ({doc['bytes_scanned'] / 1e6:,.1f} MB): {total:,} findings "
+                  + ", ".join(f"{k} {v:,} ({doc['distinct'][k]:,} distinct)" for k, v in doc["counts"].items()),
+                  markup=False, highlight=False, soft_wrap=True)
         for x in doc["findings"][:200]:
             where = f"line {x['line']}" if x["line"] else f"row {x['row']}"
             col = f", column {x['column']}" if x["column"] else ""
-            out.print(f"  {x['file']}: {where}{col}: {x['kind']} {x['masked']}", markup=False, highlight=False)
-        if len(doc["findings"]) > 200:
-            out.print(f"  ... {len(doc['findings']) - 200} more (use --json for all)")
-    raise typer.Exit(1 if doc["findings"] else 0)
+            out.print(f"  {x['file']}: {where}{col}: {x['kind']} {x['masked']}", markup=False, highlight=False,
+                      soft_wrap=True)
+        if total > 200:
+            listed = min(len(doc["findings"]), 200)
+            out.print(f"  ... {total - listed:,} more" + (" (use --json for the first "
+                      f"{len(doc['findings']):,})" if len(doc["findings"]) > 200 else ""), markup=False)
+    raise typer.Exit(1 if total else 0)
 
 
 def _names_from(path: Path) -> set[str]:
@@ -392,6 +398,54 @@ def _names_from(path: Path) -> set[str]:
     except duckdb.Error as e:
         raise PledgecheckError(f"{path}: cannot read names ({str(e).splitlines()[0]})") from None
     return {r[0] for r in rows}
+
+
+# ---------------------------------------------------------------- tcf (issue #24)
+@app.command()
+def tcf(
+    source: Annotated[str, typer.Argument(help="a TC string, or a text file with one TC string per line")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")] = False,
+) -> None:
+    """Decode IAB TCF v2 consent strings (core and optional segments). Exit 1 if one is rejected."""
+    from .tcf import decode, describe
+
+    path = Path(source)
+    if path.is_file():
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            raise PledgecheckError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+        items = [(n, text.strip()) for n, text in enumerate(lines, start=1) if text.strip()]
+    elif "/" in source or source.endswith((".txt", ".csv", ".log")):
+        raise PledgecheckError(f"{source}: no such file (and a TC string has no '/')")
+    else:
+        items = [(None, source.strip())]
+    docs = [{"line": n, **describe(decode(text, full=True))} for n, text in items]
+    rejected = sum(not d["ok"] for d in docs)
+    if as_json:
+        _emit({"strings": docs, "decoded": len(docs) - rejected, "rejected": rejected}, True)
+    else:
+        for d in docs:
+            out.print(_tcf_line(d), markup=False, highlight=False, soft_wrap=True)   # one line each
+        if len(docs) > 1:
+            out.print(f"{len(docs) - rejected} decoded, {rejected} rejected", markup=False, highlight=False)
+    raise typer.Exit(1 if rejected else 0)
+
+
+def _tcf_line(d: dict) -> str:
+    where = f"line {d['line']}: " if d["line"] else ""
+    if not d["ok"]:
+        return f"{where}rejected ({d['error']}): {d['reason']}"
+    ids = lambda xs: f"{len(xs)} ({', '.join(map(str, xs[:20]))}{', ...' if len(xs) > 20 else ''})"  # noqa: E731
+    seg = "; ".join(f"{k} {ids(v) if isinstance(v, list) else v}" for k, v in d["segments"].items())
+    return (f"{where}TCF v{d['version']}, created {d['created']}, last updated {d['last_updated']}, "
+            f"CMP {d['cmp_id']} v{d['cmp_version']}, vendor list {d['vendor_list_version']}, "
+            f"policy {d['policy_version']}, publisher country {d['publisher_country']}; "
+            f"purposes consented {d['purposes_consent']}, by legitimate interest "
+            f"{d['purposes_legitimate_interest']}; vendors consented {ids(d['vendors_consent'])}, by legitimate "
+            f"interest {ids(d['vendors_legitimate_interest'])}"
+            + (f"; publisher restrictions {len(d['publisher_restrictions'])}" if d["publisher_restrictions"] else "")
+            + (f"; segments: {seg}" if seg else ""))
 
 
 @app.command()

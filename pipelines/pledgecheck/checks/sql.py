@@ -39,7 +39,11 @@ def template_text(check: str) -> str:
 
 
 def macros_sql() -> str:
-    return resources.files("pledgecheck").joinpath("sql/macros.sql").read_text(encoding="utf-8")
+    """The DuckDB macros the checks use: sql/macros.sql and the card macros, which are derived
+    from the one brand table (cards.py)."""
+    from ..cards import duckdb_macros
+
+    return resources.files("pledgecheck").joinpath("sql/macros.sql").read_text(encoding="utf-8") + duckdb_macros()
 
 
 def header(check: str) -> dict[str, str]:

@@ -20,6 +20,8 @@ from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.helper import seq_get
 
+from ..cards import spark_macros
+
 
 class _DuckDB(DuckDB):
     """DuckDB as the checks use it.
@@ -71,36 +73,8 @@ MACROS: dict[str, str] = {
             WHEN 'ipv4' THEN split_part(__arg, '.', 4) = '0'
             WHEN 'ipv6' THEN size(filter(slice(ipv6_groups(__arg), 4, 5), __g -> TRIM(LEADING '0' FROM __g) <> '')) = 0
         END""",
-    # range(length(d)) is sequence(0, length(d) - 1) except for '' (Spark counts down): guarded.
-    # Digits are read with ascii() - 48: d is a digit string, and no cast can raise in ANSI mode.
-    "luhn_ok": r"""
-        IF(length(__arg) = 0, NULL,
-           aggregate(sequence(0, length(__arg) - 1), 0, (__acc, __i) -> __acc +
-               CASE WHEN __i % 2 = 0 THEN ascii(substr(__arg, length(__arg) - __i, 1)) - 48
-                    ELSE (ascii(substr(__arg, length(__arg) - __i, 1)) - 48) * 2
-                         - CASE WHEN ascii(substr(__arg, length(__arg) - __i, 1)) - 48 >= 5 THEN 9 ELSE 0 END
-               END) % 10 = 0)""",
-    "card_brand": r"""
-        CASE
-            WHEN __arg RLIKE '^(?:4([0-9]{12}|[0-9]{15}|[0-9]{18}))\z' THEN 'visa'
-            WHEN length(__arg) = 16 AND (__arg RLIKE '^5[1-5]'
-                 OR try_cast(substr(__arg, 1, 4) AS INT) BETWEEN 2221 AND 2720) THEN 'mastercard'
-            WHEN length(__arg) = 15 AND __arg RLIKE '^3[47]' THEN 'amex'
-            WHEN length(__arg) BETWEEN 16 AND 19 AND __arg RLIKE '^(6011|65|64[4-9])' THEN 'discover'
-            WHEN length(__arg) BETWEEN 14 AND 19 AND __arg RLIKE '^(36|30[0-5]|3[89])' THEN 'diners'
-            WHEN length(__arg) BETWEEN 16 AND 19 AND try_cast(substr(__arg, 1, 4) AS INT) BETWEEN 3528 AND 3589 THEN 'jcb'
-            WHEN length(__arg) BETWEEN 16 AND 19 AND __arg RLIKE '^62' THEN 'unionpay'
-            WHEN length(__arg) BETWEEN 12 AND 19 AND __arg RLIKE '^(50|5[6-8]|6[0-9])' THEN 'maestro'
-        END""",
-    "card_candidate": r"""(length(__arg) >= 12)""",
-    # Spark's regexp_replace replaces every match (DuckDB's 'g' flag).
-    "card_count": r"""
-        CASE WHEN __arg IS NULL OR NOT (__arg RLIKE '[0-9](?:[ -]?[0-9]){11}') THEN 0 ELSE
-        size(filter(
-            transform(regexp_extract_all(regexp_replace(__arg, '[0-9]*\.[0-9]+', ' '), '[0-9](?:[ -]?[0-9])*', 0),
-                      __r -> regexp_replace(__r, '[ -]', '')),
-            __d -> length(__d) BETWEEN 12 AND 19 AND card_brand(__d) IS NOT NULL AND luhn_ok(__d)))
-        END""",
+    # luhn_ok, card_brand, card_candidate, card_count: derived from the brand table (cards.py)
+    **spark_macros(),
     "has_email": r"""
         (__arg RLIKE '(^|[^A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}($|[^A-Za-z0-9-])')""",
     "is_adaptive_hash": r"""

@@ -36,46 +36,8 @@ create or replace macro ip_is_truncated(ip) as (
     end
 );
 
--- Payment cards: Luhn checksum over a digit string.
-create or replace macro luhn_ok(d) as (
-    list_sum(list_transform(range(length(d)), lambda i:
-        case when i % 2 = 0 then cast(substr(d, length(d) - i, 1) as integer)
-             else cast(substr(d, length(d) - i, 1) as integer) * 2
-                  - case when cast(substr(d, length(d) - i, 1) as integer) >= 5 then 9 else 0 end
-        end)) % 10 = 0
-);
-
--- Brand of a digit string by issuer prefix and length (NULL: not a card number of a known brand).
-create or replace macro card_brand(d) as (
-    case
-        when regexp_full_match(d, '4([0-9]{12}|[0-9]{15}|[0-9]{18})') then 'visa'
-        when length(d) = 16 and (regexp_matches(d, '^5[1-5]')
-             or cast(substr(d, 1, 4) as integer) between 2221 and 2720) then 'mastercard'
-        when length(d) = 15 and regexp_matches(d, '^3[47]') then 'amex'
-        when length(d) between 16 and 19 and regexp_matches(d, '^(6011|65|64[4-9])') then 'discover'
-        when length(d) between 14 and 19 and regexp_matches(d, '^(36|30[0-5]|3[89])') then 'diners'
-        when length(d) between 16 and 19 and cast(substr(d, 1, 4) as integer) between 3528 and 3589 then 'jcb'
-        when length(d) between 16 and 19 and regexp_matches(d, '^62') then 'unionpay'
-        when length(d) between 12 and 19 and regexp_matches(d, '^(50|5[6-8]|6[0-9])') then 'maestro'
-    end
-);
-
--- Whether a text is long enough to hold a card number: the shortest has 12 digits (the length
--- card_count's patterns below require). Lets a scan skip short texts before any regex.
-create or replace macro card_candidate(txt) as (length(txt) >= 12);
-
--- Number of full card numbers in a text: maximal digit runs (single space or dash separators
--- allowed), 12-19 digits, a known brand and a valid Luhn checksum; decimal numbers
--- (e.g. 47.69230769230769) are blanked first.
-create or replace macro card_count(txt) as (
-    -- fast path: most texts have no run of 12 digits (separators allowed) at all
-    case when txt is null or not regexp_matches(txt, '[0-9](?:[ -]?[0-9]){11}') then 0 else
-    len(list_filter(
-        list_transform(regexp_extract_all(regexp_replace(txt, '[0-9]*\.[0-9]+', ' ', 'g'), '[0-9](?:[ -]?[0-9])*'),
-                       lambda r: regexp_replace(r, '[ -]', '', 'g')),
-        lambda d: length(d) between 12 and 19 and card_brand(d) is not null and luhn_ok(d)))
-    end
-);
+-- Payment cards (luhn_ok, card_brand, card_candidate, card_count) are generated from the one
+-- brand table in pledgecheck/cards.py and appended to this file by checks.macros_sql().
 
 -- An e-mail address anywhere in a text (the pattern of pledgecheck.detectors.EMAIL).
 create or replace macro has_email(txt) as (

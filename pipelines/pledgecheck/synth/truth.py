@@ -177,6 +177,8 @@ def card_brand(d: str) -> str | None:
         return "diners"
     if 16 <= n <= 19 and 3528 <= p4 <= 3589:
         return "jcb"
+    if n == 15 and p4 in (1800, 2131):  # legacy JCB
+        return "jcb"
     if 16 <= n <= 19 and p2 == 62:
         return "unionpay"
     if 12 <= n <= 19 and (p2 in (50, 56, 57, 58) or d[0] == "6"):
@@ -186,11 +188,15 @@ def card_brand(d: str) -> str | None:
 
 def card_numbers_in(text: str | None) -> list[str]:
     """Full card numbers in a text: maximal digit runs (single space/dash separators), 12-19
-    digits, a known brand and a valid Luhn checksum."""
+    digits, a known brand and a valid Luhn checksum; a run touching an ASCII letter on either
+    side continues a word (an IBAN, a licence number) and is none."""
     if not text:
         return []
     out = []
     for m in _RUN.finditer(text):
+        before, after = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
+        if (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha()):
+            continue
         d = m.group().replace(" ", "").replace("-", "")
         if 12 <= len(d) <= 19 and card_brand(d) and luhn_ok(d):
             out.append(d)
