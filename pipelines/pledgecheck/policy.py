@@ -190,6 +190,44 @@ CheckParams = Annotated[Union[_PARAM_MODELS], Field(discriminator="check")]
 CHECK_PARAMS = {m.model_fields["check"].default: m for m in _PARAM_MODELS}
 
 
+# ---------------------------------------------------------------- typed claims (the linter's view)
+class ClaimData(Strict):
+    """What a statement is about, when the pledge's own params do not say it (or it has none)."""
+
+    category: str | None = None
+    tables: list[str] | None = None
+    where: dict[str, Union[Scalar, list[Scalar]]] | None = None
+    scope: list[str] | None = None        # the things the sentence names, e.g. [contact_forms, email]
+    recipient: str | None = None          # for recipient_fields: who receives the data
+    jurisdictions: list[Literal[JURISDICTIONS]] | Literal["all"] | None = None  # type: ignore[valid-type]
+
+
+class ClaimSpec(Strict):
+    """A statement as a typed claim (see pledgecheck.claims). On a pledge every field is optional
+    and overrides what the linter derives from the check's params; on an unverifiable statement
+    `predicate` and `value` are required."""
+
+    predicate: str | None = None
+    value: Union[Scalar, list[str], dict[str, Any], None] = None
+    data: ClaimData | None = None
+
+    @field_validator("predicate")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        from .claims import PREDICATES
+        if v is not None and v not in PREDICATES:
+            raise ValueError(f"unknown predicate {v!r}; known: {', '.join(PREDICATES)}")
+        return v
+
+    @field_validator("value")
+    @classmethod
+    def _readable(cls, v):
+        from .claims import parse_value
+        if v is not None:
+            parse_value(v)
+        return v
+
+
 # ---------------------------------------------------------------- pledges and policies
 class Pledge(Strict):
     id: str
@@ -202,6 +240,7 @@ class Pledge(Strict):
     section: str
     resolution: Literal["strictest", "this"] = "strictest"
     note: str | None = None
+    claim: ClaimSpec | list[ClaimSpec] | None = None   # what the text says, where the params cannot
 
     @model_validator(mode="before")
     @classmethod
@@ -240,6 +279,15 @@ class Unverifiable(Strict):
     quote: str
     section: str
     reason: str
+    claim: ClaimSpec | list[ClaimSpec] | None = None   # compared by the linter with every other claim
+
+    @field_validator("claim")
+    @classmethod
+    def _complete(cls, v):
+        for c in (v if isinstance(v, list) else [v] if v else []):
+            if c.predicate is None or c.value is None:
+                raise ValueError("a claim on an unverifiable statement needs 'predicate' and 'value'")
+        return v
 
 
 class PolicyMeta(Strict):
@@ -336,6 +384,23 @@ def validate_against_contract(pol: Policy, contract: Contract) -> list[str]:
         if not (getattr(p.params, "calendar", None) or pol.policy.calendar) and _needs_calendar(p.params):
             out.append(f"{where}: field 'params.calendar': business days and next_working_day need a holiday "
                        "calendar (e.g. LU, GB-ENG, US-CA) on the pledge or the policy")
+    for i, item in enumerate([*pol.pledges, *pol.unverifiable]):
+        where = f"pledge {item.id}" if isinstance(item, Pledge) else f"unverifiable #{i - len(pol.pledges) + 1}"
+        out += [f"{where}: {m}" for m in _claim_problems(item.claim, contract)]
+    return out
+
+
+def _claim_problems(claim, contract: Contract) -> list[str]:
+    out = []
+    for c in (claim if isinstance(claim, list) else [claim] if claim else []):
+        d = c.data
+        if d is None:
+            continue
+        if d.category and d.category not in fides_categories():
+            out.append(f"field 'claim.data.category': {d.category!r} is not a Fides data category")
+        for t in d.tables or []:
+            if t not in contract.tables and t != "backups":
+                out.append(f"field 'claim.data.tables': unknown table {t!r}; known: {', '.join(sorted(contract.tables))}")
     return out
 
 
