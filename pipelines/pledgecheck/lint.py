@@ -377,7 +377,13 @@ def lint_policy(policy: Policy, contract: Contract | None = None) -> list[Findin
                 crel = relation(a.extra["checked_data"], b.extra["checked_data"])
                 sup = crel == "same" or (crel == "a_in_b" and loser is a) or (crel == "b_in_a" and loser is b)
             elif kind != "contradiction":
-                winner = None if kind == "overlap" else winner
+                winner = None
+                if a.checked and b.checked and a.predicate == b.predicate and (a.resolution == "this") != (b.resolution == "this"):
+                    # a pledge that says `resolution: this` is the one in force for what both measure
+                    win, los = (a, b) if a.resolution == "this" else (b, a)
+                    crel = relation(win.extra["checked_data"], los.extra["checked_data"])
+                    winner = win.ref
+                    sup = crel == "same" or crel == ("a_in_b" if los is a else "b_in_a")
             out.append(Finding(kind, policy.id, [a.ref, b.ref], why, [(a.section, a.quote), (b.section, b.quote)],
                                winner, sup, "/".join(sorted({a.predicate, b.predicate})),
                                [str(a.value), str(b.value)], [a.checked, b.checked]))
