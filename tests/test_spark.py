@@ -160,9 +160,6 @@ def evaluate_both(tmp_path: Path, spark, tables, pledges, as_of, calendar=None) 
     assert srep.as_rows() == rep.as_rows()
     present = rep.present | {"legal_holds"}
     duck = run_policy(con, policy, as_of, "test-salt", present)
-    from pledgecheck.contract import load_contract
-
-    sc.prefetch(policy, as_of, present, load_contract(), calendar)
     got = run_policy(sc, policy, as_of, "test-salt", present)
     for a, b in zip(duck, got):
         assert b.status != "error", b.message

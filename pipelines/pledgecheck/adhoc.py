@@ -214,8 +214,9 @@ def deadlines(received: date, verified: date | None = None, extension_notice: da
     """Due dates under each regime. Keys: received, verified, extension_notice, regimes
     ({name: {description, start, due, extended_due, extension_applies}}), and one top-level
     object per regime name with `due` and `extended_due` (the documented short form)."""
-    from .policy import DeadlineParams
+    from .checks import get
 
+    DeadlineParams = get("deadline").Params
     pledges = []
     for name, desc, prm in REGIMES:
         prm = dict(prm, table="data_subject_requests", end="completed")

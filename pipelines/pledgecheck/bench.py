@@ -28,16 +28,14 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
+from .checks import get as get_check
 from .checks import render
 from .contract import load_contract
 from .ingest import find_files
-from .policy import (
-    CardParams, ColumnAbsentParams, IdentifierParams, IpParams, KAnonParams, PasswordParams, Policy,
-    RetentionParams, load_policy, resolve_policy,
-)
+from .policy import Policy, load_policy, resolve_policy
 
 AS_OF = date(2026, 11, 1)
 
@@ -185,10 +183,8 @@ def run_bound(policy: str, export: str) -> dict:
     Nothing per pledge: no outcome, no compaction, no distribution, no offenders. Every exact
     run does these operations and more; here each is done once, in three passes (an engine that
     merged the passes could go somewhat lower). Parquet exports only."""
-    from .checks import _Binder, _first_anchor, _scope, _subject, _used
     from .engine import connect, q
     from .ingest import TableResult, parquet_source
-    from .policy import ConsentParams
 
     pol, contract = load_policy(resolve_policy(policy)), load_contract()
     touched = columns_touched(pol)
@@ -208,77 +204,38 @@ def run_bound(policy: str, export: str) -> dict:
             cols = ", ".join(q(k) for k in key)
             con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM {src} GROUP BY ALL HAVING count(*) > 1)").fetchone()
     keys = time.perf_counter()
+    consent = get_check("consent_coverage")
     groups: dict[tuple[str, str], list] = {}
     for pledge in pol.pledges:
         p = pledge.params
-        if isinstance(p, ConsentParams) and p.table in sources and "consent_events" in sources:
+        if pledge.check == consent.name and p.table in sources and consent.CONSENT_TABLE in sources:
             groups.setdefault((p.table, p.purpose), []).append(pledge)
     joined: dict[str, list[int]] = {}   # per join: events, events with a consent state before them
     for (table, purpose), pledges in groups.items():
-        t, b = contract.table(table), _Binder(AS_OF)
-        scopes = " OR ".join(f"({_scope(b, t, pl, pl.params.where)})" for pl in pledges)
-        sql = f"""WITH events AS (
-                SELECT {_subject(t)} AS subject_id, {_first_anchor(t)} AS event_at FROM {sources[table]}
-                WHERE {scopes}),
-            consents AS (   -- the purpose's rows only are parsed: the filter is applied first
-                SELECT subject_id, ts AS consent_at, bool_or(action = 'withdrawn') AS withdrawn
-                FROM {sources["consent_events"]} WHERE purpose = {b.bind(purpose)} GROUP BY subject_id, ts)
-            SELECT count(*), count(consent_at) FROM events e ASOF LEFT JOIN consents c
-                ON c.subject_id = e.subject_id AND c.consent_at <= e.event_at"""
-        joined[f"{table}/{purpose}"] = list(con.execute(sql, _used(b.params, sql)).fetchone())
+        sql, params = consent.join_count_sql(contract.table(table), pledges, purpose, AS_OF, sources[table],
+                                             sources[consent.CONSENT_TABLE])
+        joined[f"{table}/{purpose}"] = list(con.execute(sql, params).fetchone())
     wall = time.perf_counter() - t0
     return {"step": "bound", "seconds": wall, "rows": rows, "rss_mb": peak_rss_mb(), "typed_s": typed - t0,
             "keys_s": keys - typed, "joins_s": wall - (keys - t0), "joins": len(groups), "joined": joined}
 
 
-# The pledge kinds a GX user can express as single-table column expectations: the GX-pandas
-# baseline and the like-for-like pledgecheck subset both take exactly these.
-GX_EXPRESSIBLE = (RetentionParams, IpParams, CardParams, ColumnAbsentParams, PasswordParams, IdentifierParams,
-                  KAnonParams)
+def gx_expressible(pledge) -> bool:
+    """Whether a GX user can express the pledge as single-table column expectations: the
+    GX-pandas baseline and the like-for-like pledgecheck subset both take exactly these."""
+    return bool(get_check(pledge.check).gx_hints(pledge.params, load_contract(), AS_OF))
 
 
 def gx_plan(pol: Policy) -> dict[str, list[tuple[str, dict]]]:
     """Per table, the (expectation class, kwargs) a GX user would write for the pledges that
-    fit a single-table column expectation."""
+    fit a single-table column expectation (each check kind's `gx_hints`)."""
     contract = load_contract()
     plan: dict[str, list[tuple[str, dict]]] = {}
-
-    def add(table, cls, **kw):
-        if (cls, kw) not in plan.setdefault(table, []):
-            plan[table].append((cls, kw))
-
     for pledge in pol.pledges:
-        p = pledge.params
-        if not isinstance(p, GX_EXPRESSIBLE):
-            continue
-        if isinstance(p, RetentionParams):
-            t = contract.table(p.table)
-            col = t.anchors[p.from_].strip('"')
-            if col in t.columns and p.period.unit in ("days", "months", "years"):
-                days = p.period.amount * {"days": 1, "months": 31, "years": 366}[p.period.unit]
-                add(p.table, "ExpectColumnValuesToBeBetween", column=col,
-                    min_value=str(AS_OF - timedelta(days=days)))
-        elif isinstance(p, IpParams):
-            add(p.table, "ExpectColumnValuesToMatchRegex", column=p.column,
-                regex=r"^(\d{1,3}\.\d{1,3}\.\d{1,3}\.0|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){0,2}::)$")
-        elif isinstance(p, CardParams):
-            names = list(contract.tables) if p.tables == "all" else p.tables
-            for n in names:
-                for c in contract.table(n).columns.values():
-                    if c.type in ("string", "json") and not c.values:
-                        add(n, "ExpectColumnValuesToNotMatchRegex", column=c.name, regex=r"\d(?:[ -]?\d){11,18}")
-        elif isinstance(p, ColumnAbsentParams):
-            add(p.table, "ExpectColumnValuesToBeNull", column=p.column)
-        elif isinstance(p, PasswordParams):
-            add(p.table, "ExpectColumnValuesToMatchRegex", column=p.column,
-                regex=r"^(\$2[aby]\$\d\d\$.{53}|\$argon2(id|i|d)\$|\$scrypt\$|\$7\$|pbkdf2_sha(256|512)\$)")
-        elif isinstance(p, IdentifierParams):
-            t = contract.table(p.table)
-            for c in p.columns or [c.name for c in t.pii_columns]:
-                add(p.table, "ExpectColumnValuesToBeNull", column=c)
-        elif isinstance(p, KAnonParams):
-            add(p.table, "ExpectColumnValuesToBeBetween", column=p.count_column, min_value=p.k)
-    return plan
+        for table, cls, kw in get_check(pledge.check).gx_hints(pledge.params, contract, AS_OF):
+            if (cls, kw) not in plan.setdefault(table, []):
+                plan[table].append((cls, kw))
+    return {t: exps for t, exps in plan.items() if exps}
 
 
 def run_gx(policy: str, export: str) -> dict:
@@ -323,7 +280,7 @@ def run_subset(policy: str, export: str) -> dict:
     from .pipeline import check_export
 
     pol = load_policy(resolve_policy(policy))
-    sub = pol.model_copy(update={"pledges": [p for p in pol.pledges if isinstance(p.params, GX_EXPRESSIBLE)]})
+    sub = pol.model_copy(update={"pledges": [p for p in pol.pledges if gx_expressible(p)]})
     t0 = time.perf_counter()
     run = check_export(sub, export, AS_OF, "bench-salt")
     wall = time.perf_counter() - t0

@@ -12,18 +12,14 @@ import polars as pl
 
 STATUS_COLORS = alt.Scale(domain=["kept", "broken", "not_checked", "error"],
                           range=["#1a7f37", "#cf222e", "#9a6700", "#6e7781"])
-MEASURE_LABEL = {
-    "retention": "days past the retention period",
-    "deadline": "days to respond",
-    "consent_coverage": "days since the consent",
-    "optout_latency": "days from opt-out to send",
-    "k_anonymity": "people in the shared cell",
-    "usage_limit": "uses in the period",
-    "erasure_completeness": "days since the erasure",
-    "backup_rotation": "days held beyond the rotation",
-    "minimum_age": "age in years",
-    "third_party_identifiers": "identifiers in the shared row",
-}
+
+
+def measure_label(check: str) -> str:
+    """The unit of a check's `measure` (its `measure_label`), for axis titles."""
+    from .checks import registry
+
+    kind = registry().get(check)
+    return (kind.measure_label if kind is not None else None) or "measure"
 
 
 def svg(chart: alt.TopLevelMixin) -> str:
@@ -91,7 +87,7 @@ def distribution(p: dict) -> alt.Chart | None:
         return None
     df = pl.DataFrame(rows).to_pandas()
     return (alt.Chart(df).mark_bar()
-            .encode(x=alt.X("from:Q", bin="binned", title=MEASURE_LABEL.get(p["check"], "measure")),
+            .encode(x=alt.X("from:Q", bin="binned", title=measure_label(p["check"])),
                     x2="to:Q", y=alt.Y("records:Q", stack=True),
                     color=alt.Color("outcome:N", scale=alt.Scale(domain=["violation", "within the pledge"],
                                                                  range=["#cf222e", "#8c959f"])),

@@ -100,10 +100,8 @@ import pyarrow.parquet as pq
 from . import __version__, tcf
 from .contract import Contract, load_contract
 from .duration import Duration
-from .policy import (
-    AgeParams, BackupParams, ColumnAbsentParams, ConsentParams, DeadlineParams, ErasureParams, IdentifierParams,
-    IpParams, KAnonParams, OptOutParams, Pledge, Policy, PseudonymParams, RetentionParams, TcfParams, UsageParams,
-)
+from .checks import get as get_check
+from .policy import Pledge, Policy
 from .truth import (
     DAY, EXEMPT, IP4_FULL, IP4_TRUNC, IP6_FULL, IP6_TRUNC, OK, US, VIOLATION, Context, Truth, add_to_dates,
     add_to_instants, card_brand, consent_covered, day_of, deadline_due, ip_class, opted_out, outcomes,
@@ -481,8 +479,8 @@ class Hints:
     def __init__(self, policy: Policy, ctx: Context):
         self.policy, self.ctx = policy, ctx
 
-    def of(self, kind: type, table: str | None = None) -> list[Pledge]:
-        return [p for p in self.policy.pledges if isinstance(p.params, kind)
+    def of(self, check: str, table: str | None = None) -> list[Pledge]:
+        return [p for p in self.policy.pledges if p.check == check
                 and (table is None or getattr(p.params, "table", None) == table)]
 
     def ok_days(self, dur: Duration, calendar: str | None = None) -> int:
@@ -496,7 +494,7 @@ class Hints:
         """Days of history to generate: beyond the longest retention period of the table (so
         that every pledge on it, strict or lax, has expired records to purge or keep), else
         the table's default."""
-        oks = [self.ok_days(p.params.period) for p in self.of(RetentionParams, table)
+        oks = [self.ok_days(p.params.period) for p in self.of("retention", table)
                if anchor is None or p.params.from_ == anchor]
         if not oks:
             return default or DEFAULT_SPAN.get(table, 365)
@@ -504,7 +502,7 @@ class Hints:
         return max(int(ok * 1.35), ok + 20)
 
     def retention_ok_days(self, table: str) -> int | None:
-        oks = [self.ok_days(p.params.period) for p in self.of(RetentionParams, table)]
+        oks = [self.ok_days(p.params.period) for p in self.of("retention", table)]
         return min(oks) if oks else None
 
     def where_values(self, table: str, column: str) -> list[str]:
@@ -517,36 +515,36 @@ class Hints:
         return sorted(vals)
 
     def consent_validity(self, purpose: str) -> Duration | None:
-        durations = [p.params.validity for p in self.of(ConsentParams)
+        durations = [p.params.validity for p in self.of("consent_coverage")
                      if p.params.purpose == purpose and p.params.validity is not None]
         return min(durations, key=Duration.approx_days) if durations else None
 
     def graces(self) -> list[Duration]:
-        return sorted({p.params.grace for p in self.of(OptOutParams)}, key=Duration.approx_days) or [Duration(days=0)]
+        return sorted({p.params.grace for p in self.of("optout_latency")}, key=Duration.approx_days) or [Duration(days=0)]
 
     def ip_pledges(self, table: str, column: str = "ip") -> list[Pledge]:
-        return [p for p in self.of(IpParams, table) if p.params.column == column]
+        return [p for p in self.of("ip_truncation", table) if p.params.column == column]
 
     def must_be_empty(self, table: str, column: str) -> bool:
-        return any(p.params.column == column for p in self.of(ColumnAbsentParams, table))
+        return any(p.params.column == column for p in self.of("column_empty", table))
 
     def usage_max(self, table: str) -> int:
-        return min([p.params.max for p in self.of(UsageParams, table)] or [10])
+        return min([p.params.max for p in self.of("usage_limit", table)] or [10])
 
     def k(self, table: str) -> int:
-        return max([p.params.k for p in self.of(KAnonParams, table)] or [5])
+        return max([p.params.k for p in self.of("k_anonymity", table)] or [5])
 
     def min_age(self) -> int:
-        return max([p.params.min_age for p in self.of(AgeParams)] or [18])
+        return max([p.params.min_age for p in self.of("minimum_age")] or [18])
 
     def erasure_tables(self) -> list[str]:
-        return sorted({t for p in self.of(ErasureParams) for t in p.params.tables})
+        return sorted({t for p in self.of("erasure_completeness") for t in p.params.tables})
 
     def erasure_graces(self) -> list[Duration]:
-        return sorted({p.params.grace for p in self.of(ErasureParams)}, key=Duration.approx_days) or [Duration(days=0)]
+        return sorted({p.params.grace for p in self.of("erasure_completeness")}, key=Duration.approx_days) or [Duration(days=0)]
 
     def rotation(self) -> Duration:
-        rots = [p.params.rotation for p in self.of(BackupParams)]
+        rots = [p.params.rotation for p in self.of("backup_rotation")]
         return min(rots, key=Duration.approx_days) if rots else Duration(days=90)
 
 
@@ -1118,7 +1116,7 @@ class World:
         idx = np.flatnonzero(has)
         if not len(idx):
             return out
-        params = [p.params for p in self.policy.pledges if isinstance(p.params, TcfParams)] or [TcfParams()]
+        params = [p.params for p in self.policy.pledges if p.check == "tcf_strings"] or [get_check("tcf_strings").Params()]
         mapping: dict[str, set[int]] = {}
         for prm in params:
             for k, v in prm.purposes.items():
@@ -1199,7 +1197,7 @@ class World:
         """Candidates a consent pledge (or, by default, consent for their own purpose) rejects."""
         ctx, t = self.consent_ctx, self.ctx.first_anchor(table, df)
         bad = np.zeros(df.height, dtype=bool)
-        for p in self.hints.of(ConsentParams, table):
+        for p in self.hints.of("consent_coverage", table):
             bad |= outcomes(ctx, p, table, df) == VIOLATION
         if own_purpose is not None:
             subjects = ctx.subject(table, df)
@@ -1254,7 +1252,7 @@ class World:
                      "channel": channel, "campaign": _choice(rng, campaigns, n), "uses_sensitive_data": sensitive,
                      "jurisdiction": self.jur[own], "_owner": own}, self.contract.table("marketing_sends"))
         bad = self.consent_violations("marketing_sends", df, np.full(n, "marketing_email", dtype=object))
-        for p in self.hints.of(OptOutParams, "marketing_sends"):
+        for p in self.hints.of("optout_latency", "marketing_sends"):
             bad |= outcomes(self.consent_ctx, p, "marketing_sends", df) == VIOLATION
         t = df["sent_at"].to_numpy().astype(US)
         bad |= opted_out(self.consent_ctx, df["account_id"], df["channel"], t, self.hints.graces()[0]) & (t < self.A_us)
@@ -1478,7 +1476,7 @@ class World:
     # ------------------------------------------------------------ requests and incidents
     def deadline_pledges(self, table: str, end_column: str) -> list[Pledge]:
         t = self.contract.table(table)
-        return [p for p in self.hints.of(DeadlineParams, table) if t.anchors.get(p.params.end) == end_column]
+        return [p for p in self.hints.of("deadline", table) if t.anchors.get(p.params.end) == end_column]
 
     def place_ends(self, rng: np.random.Generator, table: str, df: pl.DataFrame, end: str,
                    notice: str | None = None) -> pl.DataFrame:
@@ -1559,7 +1557,7 @@ class World:
         rows = rng.permutation(np.flatnonzero(settled))[: len(draws)]
         return rows, np.array(draws[: len(rows)])
 
-    def _dues(self, p: DeadlineParams, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _dues(self, p, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Last on-time instant, the same with an extension, last day of the notice window."""
         hours = p.limit.unit == "hours"
         as_instant = (lambda d: d) if hours else (lambda d: d.astype(DAY).astype(US) + DAY_US - SECOND)
@@ -1582,7 +1580,7 @@ class World:
         days += [self.A - np.timedelta64(k, "D") for k in range(1, 60) if (self.A - np.timedelta64(k, "D")).astype(
             "datetime64[D]").item().weekday() >= 5][:6]
         from .calendars import holiday_set
-        named = [self.policy.policy.calendar] + [p.params.calendar for p in self.hints.of(DeadlineParams)]
+        named = [self.policy.policy.calendar] + [p.params.calendar for p in self.hints.of("deadline")]
         codes = sorted({c for c in named if c})
         for code in codes or ["GB-ENG"]:
             hol = sorted(d for d in holiday_set(code, y) if date(y - 2, 1, 1) <= d < self.as_of)
@@ -1777,24 +1775,24 @@ class World:
         fixed, never thinned."""
         rng = self.rng(f"conform/{name}/{chunk}")
         pledges = [p for p in self.policy.pledges if getattr(p.params, "table", None) == name
-                   and not isinstance(p.params, (RetentionParams, DeadlineParams))]
+                   and p.check not in ("retention", "deadline")]
         if not pledges or df.height == 0:
             return df
         pledges.sort(key=lambda p: int(self.ctx.scope(p, name, df).sum()))
         df = df.with_columns(pl.lit(False).alias("_kept"))
         for p in pledges:
-            if isinstance(p.params, UsageParams):
+            if p.check == "usage_limit":
                 if chunk is None:
                     df = self.thin_usage(rng, p, name, df)
                 continue
-            fix = FIXES.get(type(p.params))
-            if fix is None and (chunk is not None or not isinstance(p.params, (ConsentParams, OptOutParams))):
+            fix = FIXES.get(p.check)
+            if fix is None and (chunk is not None or p.check not in ("consent_coverage", "optout_latency")):
                 continue
             out = outcomes(ctx, p, name, df)
             if fix and (out == VIOLATION).sum() < 2:  # too clean: spoil a couple of compliant rows
                 spoilable = (out == OK) & self.past_window(p, name, df)
                 rows = rng.permutation(np.flatnonzero(spoilable))[: 2 - int((out == VIOLATION).sum())]
-                df = SPOILERS[type(p.params)](self, rng, p, df, rows)
+                df = SPOILERS[p.check](self, rng, p, df, rows)
                 out = outcomes(ctx, p, name, df)
             excess, kept = self.excess(rng, out, df["_kept"].to_numpy())
             df = df.with_columns(pl.Series("_kept", kept))
@@ -1836,7 +1834,7 @@ class World:
 
     def past_window(self, p: Pledge, name: str, df: pl.DataFrame) -> np.ndarray:
         """Rows old enough for an ip_truncation pledge's `after` (every row for other checks)."""
-        if not isinstance(p.params, IpParams) or not p.params.after.amount:
+        if p.check != "ip_truncation" or not p.params.after.amount:
             return np.ones(df.height, dtype=bool)
         at = self.ctx.anchor(name, p.params.from_, df) if p.params.from_ else self.ctx.first_anchor(name, df)
         return add_to_dates(day_of(at), p.params.after, self.ctx.calendar(p.params)) <= self.A
@@ -1915,14 +1913,14 @@ class World:
             (A - 50 * day, None, True),                                          # every table: active
         ]
         rows = []
-        retained = [p.params for p in self.hints.of(RetentionParams) if "legal_hold" in p.params.exceptions]
+        retained = [p.params for p in self.hints.of("retention") if "legal_hold" in p.params.exceptions]
         held_tables = sorted({r.table for r in retained if self.contract.table(r.table).subject_column})
         for name in held_tables:
             subject = self.contract.table(name).subject_column
             if name in tables:
                 df = tables[name]
                 expired = np.zeros(df.height, dtype=bool)
-                for p in self.hints.of(RetentionParams, name):
+                for p in self.hints.of("retention", name):
                     expired |= outcomes(self.ctx, p, name, df) == VIOLATION
                 who = sorted(set(df[subject].filter(pl.Series(expired)).drop_nulls().to_list()))
             else:  # streamed later: frequent visitors are likely to have old entries
@@ -1950,7 +1948,7 @@ class World:
     def purge_expired(self, name: str, df: pl.DataFrame, ctx: Context, holds: pl.DataFrame) -> pl.DataFrame:
         """Retention is executed: expired records are deleted, except a few misses per pledge
         and the records under a (past, present or future) hold or a row exemption."""
-        pledges = self.hints.of(RetentionParams, name)
+        pledges = self.hints.of("retention", name)
         if not pledges or df.height == 0:
             return df
         subject = self.contract.table(name).subject_column
@@ -1987,7 +1985,7 @@ class World:
         span = self.hints.span("web_access_logs")
         for p in self.hints.ip_pledges("web_access_logs"):
             span = max(span, self.hints.ok_days(p.params.after) * 2 + 2)
-        for p in self.hints.of(ErasureParams):  # reach back to erasures older than the grace
+        for p in self.hints.of("erasure_completeness"):  # reach back to erasures older than the grace
             if "web_access_logs" in p.params.tables:
                 span = max(span, self.hints.ok_days(p.params.grace) + 120)
         return ok, max(span, ok)
@@ -2091,10 +2089,13 @@ class World:
                           "https://partner.example.test/wm003", "https://www.example.test/movies"], dtype=object)
 
 
-FIXES = {IpParams: World.fix_ip, ColumnAbsentParams: World.fix_empty, IdentifierParams: World.fix_identifiers,
-         KAnonParams: World.fix_k, TcfParams: World.fix_tc, PseudonymParams: World.fix_pseudonym}
-SPOILERS = {IpParams: World.spoil_ip, ColumnAbsentParams: World.spoil_empty, IdentifierParams: World.spoil_identifiers,
-            KAnonParams: World.spoil_k, TcfParams: World.spoil_tc, PseudonymParams: World.spoil_pseudonym}
+# per check kind: how the world makes a row keep the pledge, and how it spoils one
+FIXES = {"ip_truncation": World.fix_ip, "column_empty": World.fix_empty,
+         "third_party_identifiers": World.fix_identifiers, "k_anonymity": World.fix_k, "tcf_strings": World.fix_tc,
+         "pseudonymized": World.fix_pseudonym}
+SPOILERS = {"ip_truncation": World.spoil_ip, "column_empty": World.spoil_empty,
+            "third_party_identifiers": World.spoil_identifiers, "k_anonymity": World.spoil_k,
+            "tcf_strings": World.spoil_tc, "pseudonymized": World.spoil_pseudonym}
 
 
 @lru_cache(maxsize=4096)

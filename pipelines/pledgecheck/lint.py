@@ -478,20 +478,17 @@ def orphans(policies: list[Policy]) -> list[Finding]:
             out.append(Finding("orphan", "-", [], f"check {c} verifies no pledge"))
         listed = {w for w in header(c).get("verifies", "").replace(",", " ").split() if "." in w}
         for pid in sorted(ids - listed):
-            out.append(Finding("orphan", pid.split(".")[0], [pid], f"sql/checks/{c}.sql does not list {pid} "
+            out.append(Finding("orphan", pid.split(".")[0], [pid], f"checks/{c}/check.sql does not list {pid} "
                                                                     "in its 'verifies' header"))
         for pid in sorted(listed - ids):
-            out.append(Finding("orphan", pid.split(".")[0], [pid], f"sql/checks/{c}.sql lists {pid}, "
+            out.append(Finding("orphan", pid.split(".")[0], [pid], f"checks/{c}/check.sql lists {pid}, "
                                                                     "which no bundled pledge with that check has"))
     return out
 
 
 def sync_headers(policies: list[Policy]) -> list[str]:
     """Rewrite each check's `-- verifies:` header from the bundled policies; returns changed checks."""
-    from importlib import resources
-    from pathlib import Path
-
-    from .checks import template_text
+    from .checks import template_path, template_text
 
     by_check: dict[str, list[str]] = {}
     for pol in policies:
@@ -499,7 +496,7 @@ def sync_headers(policies: list[Policy]) -> list[str]:
             by_check.setdefault(p.check, []).append(p.id)
     changed = []
     for c in available_checks():
-        path = Path(str(resources.files("pledgecheck").joinpath(f"sql/checks/{c}.sql")))
+        path = template_path(c)
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
         start = next(i for i, ln in enumerate(lines) if ln.startswith("-- verifies:"))
         end = start + 1

@@ -25,7 +25,9 @@ import duckdb
 import polars as pl
 
 from .duration import Duration
-from .policy import ConsentParams, DeadlineParams, KAnonParams, Pledge, Policy, load_policy, resolve_policy
+from .checks import get as get_check
+from .checks import record_id, used_params
+from .policy import Pledge, Policy, load_policy, resolve_policy
 from .scheduled import read_history, to_polars
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,7 +163,7 @@ class Session:
             if checks and p["check"] not in checks:
                 continue
             d = self.definition(p["pledge_id"])
-            purpose = d.params.purpose if d is not None and isinstance(d.params, ConsentParams) else None
+            purpose = getattr(d.params, "purpose", None) if d is not None else None
             table = getattr(d.params, "table", None) if d is not None else None
             for r in p.get("by_period") or []:
                 rows.append({"pledge_id": p["pledge_id"], "purpose": purpose, "table": table,
@@ -205,7 +207,7 @@ class Session:
         rows = []
         for p in self.family(family):
             d = self.definition(p["pledge_id"])
-            if d is None or not isinstance(d.params, DeadlineParams):
+            if d is None or d.check != "deadline":
                 continue
             prm = d.params
             rows.append(_line(p["pledge_id"], "deadline", prm.limit))
@@ -232,7 +234,7 @@ class Session:
         rows = []
         for p in self.family(family):
             d = self.definition(p["pledge_id"])
-            if p["check"] != "k_anonymity" or d is None or not isinstance(d.params, KAnonParams):
+            if p["check"] != "k_anonymity" or d is None:
                 continue
             for s in p.get("by_segment") or [{"segment": "all", "population": p["population"],
                                                "violations": p["violations"]}]:
@@ -251,14 +253,14 @@ class Session:
         frames = []
         for p in self.ranked(family, {"k_anonymity"}, top):
             d = self.definition(p["pledge_id"])
-            if d is None or not isinstance(d.params, KAnonParams):
+            if d is None or d.check != "k_anonymity":
                 continue
             k, cap = d.params.k, 3 * d.params.k
             rendered = self.rendered(d)
             sql = (f"WITH ev AS ({rendered.sql}) "
                    "SELECT least(CAST(measure AS BIGINT), $ka_cap) AS size, count(*) AS cells FROM ev "
                    "WHERE outcome <> 'unknown' AND measure IS NOT NULL GROUP BY 1 ORDER BY 1")
-            df = to_polars(self.con.sql(sql, params=_used(sql, {**rendered.params, "ka_cap": cap})))
+            df = to_polars(self.con.sql(sql, params=used_params({**rendered.params, "ka_cap": cap}, sql)))
             frames.append(df.with_columns(
                 pl.lit(p["pledge_id"]).alias("pledge_id"), pl.lit(k).alias("k"),
                 pl.when(pl.col("size") >= cap).then(pl.lit(f"{cap}+")).otherwise(pl.col("size").cast(pl.String))
@@ -275,7 +277,6 @@ class Session:
         schema = {"pledge_id": pl.String, "week": pl.Date, "open_within": pl.Int64, "overdue": pl.Int64}
         if self.con is None:
             return pl.DataFrame(schema=schema)
-        from .checks import _record_id
         from .contract import load_contract
 
         contract = load_contract()
@@ -283,12 +284,12 @@ class Session:
         start = self.as_of - timedelta(weeks=weeks)
         for p in self.ranked(family, {"deadline"}, top):
             d = self.definition(p["pledge_id"])
-            if d is None or not isinstance(d.params, DeadlineParams):
+            if d is None or d.check != "deadline":
                 continue
             t = contract.table(d.params.table)
             rendered = self.rendered(d)
             sql = (f"WITH ev AS ({rendered.sql}), "
-                   f"src AS (SELECT {_record_id(t)} AS record_id, {t.anchors[d.params.start]} AS start_at, "
+                   f"src AS (SELECT {record_id(t)} AS record_id, {t.anchors[d.params.start]} AS start_at, "
                    f"{t.anchors[d.params.end]} AS end_at FROM {_q(t.name)}), "
                    "r AS (SELECT ev.due, src.start_at, src.end_at FROM ev JOIN src USING (record_id) "
                    "      WHERE ev.outcome <> 'unknown'), "
@@ -302,7 +303,7 @@ class Session:
                    "GROUP BY w.week ORDER BY w.week")
             # weeks counted back from the as-of date, so the last point is the as-of date itself
             params = {**rendered.params, "as_of": self.as_of, "bl_start": start + timedelta(days=(self.as_of - start).days % 7)}
-            df = to_polars(self.con.sql(sql, params=_used(sql, params)))
+            df = to_polars(self.con.sql(sql, params=used_params(params, sql)))
             frames.append(df.with_columns(pl.lit(p["pledge_id"]).alias("pledge_id")))
         if not frames:
             return pl.DataFrame(schema=schema)
@@ -337,100 +338,14 @@ class Session:
 
 
 def describe(p: dict, d: Pledge | None) -> str:
-    """One paragraph per check kind: what the numbers mean (counts and rates only)."""
-    n, v, pop = p["population"], p["violations"], p["population"]
-    m = p.get("measure") or {}
-    prm = d.params if d is not None else None
-    rate = f"{100 * (p['rate'] or 0):.2f}%"
-    reasons = ", ".join(f"{k.replace('_', ' ')} {c:,}" for k, c in sorted((p.get("by_reason") or {}).items()))
-    check = p["check"]
-    if n == 0:
+    """One paragraph: what the numbers mean (counts and rates only), in the check kind's words."""
+    if p["population"] == 0:
         return "No record is in scope on the as-of date, so there is nothing that could break the pledge."
-    if check == "retention":
-        text = (f"Of {pop:,} records in scope, **{v:,}** ({rate}) are still kept although their retention period "
-                f"({prm.period} from `{prm.from_}`) ended before the as-of date." if prm else
-                f"{v:,} of {pop:,} records are kept past their retention period.")
-        if v:
-            text += (f" Half of them are more than {_num(m.get('violation_p50'))} days past due; the oldest is "
-                     f"{_num(m.get('violation_max'))} days past due.")
-        if p["exempt"]:
-            text += f" {p['exempt']:,} more are past due but exempt (a legal hold or a listed exception)."
-        return text
-    if check in ("erasure_completeness", "backup_rotation"):
-        what = "rows still held for people whose erasure was completed" if check == "erasure_completeness" \
-            else "backup copies still holding erased people beyond the rotation"
-        text = f"**{v:,}** of {pop:,} {what} ({rate})."
-        if v and m.get("violation_p50") is not None:
-            text += f" Median {_num(m.get('violation_p50'))} days, worst {_num(m.get('violation_max'))} days."
-        if p["exempt"]:
-            text += f" {p['exempt']:,} are exempt under a legal hold."
-        return text
-    if check == "deadline":
-        limit = "the deadline"
-        if prm is not None:
-            limit = str(prm.limit)
-            if prm.extension:
-                limit += f", +{prm.extension.by} when the person is told in time"
-        late = (p.get("by_reason") or {}).get("late", 0)
-        overdue = (p.get("by_reason") or {}).get("overdue", 0)
-        text = (f"{pop:,} requests in scope. **{late:,}** were answered after the deadline ({limit}) and "
-                f"**{overdue:,}** are still open past it. Open within the deadline: {p['open'] + p['due_soon']:,}, "
-                f"of which {p['due_soon']:,} fall due within days. ")
-        if m.get("p50") is not None:
-            text += (f"Time to respond (or, for open requests, time so far): median {_num(m.get('p50'))} days, "
-                     f"95th percentile {_num(m.get('p95'))} days.")
-        return text
-    if check == "consent_coverage":
-        cov = p.get("coverage")
-        thr = p.get("threshold")
-        purpose = prm.purpose if prm else "the purpose"
-        text = (f"**{100 * (cov or 0):.2f}%** of the {pop:,} events in scope happened while the person had a valid "
-                f"`{purpose}` consent on record" + (f" (the pledge allows down to {100 * thr:.0f}%)" if thr is not None
-                                                     and thr < 1 else " (the pledge requires all of them)") + ".")
-        if v:
-            why = ", ".join(f"{k.replace('_', ' ')} {c:,}" for k, c in sorted((p.get("by_reason") or {}).items())
-                            if k != "covered")
-            text += f" The {v:,} uncovered events, by reason: {why}."
-        return text
-    if check == "optout_latency":
-        grace = f"{prm.grace}" if prm else "the promised delay"
-        text = f"**{v:,}** of {pop:,} marketing sends ({rate}) went to people more than {grace} after they opted out."
-        if v and m.get("violation_p50") is not None:
-            text += f" Median delay after the opt-out: {_num(m.get('violation_p50'))} days."
-        return text
-    if check == "ip_truncation":
-        return (f"**{v:,}** of {pop:,} logged IP addresses ({rate}) are stored in full instead of truncated "
-                "(IPv4 to /24, IPv6 to /48).")
-    if check == "k_anonymity":
-        k = prm.k if prm else "k"
-        return (f"**{v:,}** of {pop:,} shared cells ({rate}) describe fewer than k = {k} people, so a member of "
-                "such a cell can be singled out.")
-    if check == "third_party_identifiers":
-        return f"**{v:,}** of {pop:,} rows shared with third parties ({rate}) carry a direct identifier."
-    if check == "card_numbers":
-        return f"**{v:,}** text cells hold a full, checksum-valid card number ({pop:,} rows scanned)."
-    if check == "column_empty":
-        return f"**{v:,}** of {pop:,} rows ({rate}) hold a value in a column that must stay empty."
-    if check == "password_hash":
-        return f"**{v:,}** of {pop:,} stored passwords ({rate}) are not hashed with bcrypt, argon2, scrypt or PBKDF2."
-    return f"**{v:,}** of {pop:,} records ({rate}) break the pledge" + (f" (by reason: {reasons})." if reasons else ".")
+    return get_check(p["check"]).describe(p, d.params if d is not None else None)
 
 
 def _some(ids: list[str], n: int = 5) -> str:
     return ", ".join(f"`{i}`" for i in ids[:n]) + (f" and {len(ids) - n} more" if len(ids) > n else "")
-
-
-def _used(sql: str, params: dict) -> dict:
-    """The parameters the SQL refers to (DuckDB rejects extra ones)."""
-    import re
-
-    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
-
-
-def _num(x: float | None) -> str:
-    if x is None:
-        return "?"
-    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.1f}"
 
 
 def _q(ident: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from .charts import MEASURE_LABEL, STATUS_COLORS
+from .charts import STATUS_COLORS, measure_label
 
 OUTCOME_COLORS = alt.Scale(domain=["in breach", "within the pledge"], range=["#cf222e", "#8c959f"])
 BACKLOG_COLORS = alt.Scale(domain=["overdue", "open within the deadline"], range=["#cf222e", "#54aeff"])
@@ -60,7 +60,7 @@ def histogram_panels(h: pl.DataFrame, x_title: str | dict[str, str], lines: pl.D
 
 def retention_past_due(h: pl.DataFrame) -> alt.TopLevelMixin | None:
     """Days past the end of the retention period, per pledge (records in breach vs exempt)."""
-    labels = {pid: MEASURE_LABEL.get(chk, "measure")
+    labels = {pid: measure_label(chk)
               for pid, chk in h.select("pledge_id", "check").unique().iter_rows()} if not h.is_empty() else {}
     return histogram_panels(h, labels, title="How far past the promised period records are kept")
 

@@ -77,8 +77,6 @@ def check_export(policy: str | Policy, export_dir: str | Path, as_of: date, salt
 
         con = SparkConnection(master=spark_master or DEFAULT_MASTER)
         rep = spark_ingest(con, export_dir, contract, progress=tick)
-        # every check in fewer Spark jobs before the runner asks for them; the results are the same
-        con.prefetch(pol, as_of, rep.present, contract, pol.policy.calendar)
     else:
         raise PledgecheckError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")
     present = rep.present

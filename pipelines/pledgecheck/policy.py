@@ -6,7 +6,7 @@ A policy file is YAML:
     pledges:  [ {id, kind, check, category, params, severity, jurisdictions, quote, section, ...} ]
     unverifiable: [ {quote, section, reason} ]
 
-`check` names a SQL check in pledgecheck/sql/checks/ and selects the schema of `params`
+`check` names a check kind (pledgecheck/checks/<name>/) and selects the schema of `params`
 (see CHECK_PARAMS). Every identifier in params (tables, anchors, columns, exemptions) is
 validated against the export contract, so a policy never puts raw text into SQL.
 """
@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from .checks import Validator, param_models
+from .checks import get as get_check
+from .checks.base import Strict
 from .contract import Contract, fides_categories, load_contract
 from .duration import Duration
 from .errors import PolicyError
@@ -30,162 +32,13 @@ KINDS = (
     "retention", "consent", "request_deadline", "incident_deadline", "anonymization",
     "minimization", "security", "usage_limit", "age", "erasure", "sharing",
 )
-Scalar = Union[str, int, float, bool]
 SLUG = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
 # ---------------------------------------------------------------- check parameters
-class _TableParams(Strict):
-    table: str
-    where: dict[str, Union[Scalar, list[Scalar]]] = Field(default_factory=dict)
-
-
-class RetentionParams(_TableParams):
-    """Records kept longer than `period` after the instant `from` (a contract anchor)."""
-
-    check: Literal["retention"] = "retention"
-    from_: str = Field(alias="from")
-    period: Duration
-    exceptions: list[str] = Field(default_factory=lambda: ["legal_hold"])
-
-
-class Extension(Strict):
-    by: Duration
-    notice: str = "extension_notified"
-    notice_within: Duration | None = None  # default: within the original limit
-
-
-class DeadlineParams(_TableParams):
-    """Time from `start` to `end` (contract anchors) against `limit` (+ extension)."""
-
-    check: Literal["deadline"] = "deadline"
-    start: str
-    end: str
-    limit: Duration
-    extension: Extension | None = None
-    calendar: str | None = None  # holidays country (e.g. LU, GB, US-CA) for business days
-    next_working_day: bool = False
-    due_soon: Duration = Duration(days=7)
-
-
-class ConsentParams(_TableParams):
-    """Each event joined to the subject's consent state for `purpose` at that instant."""
-
-    check: Literal["consent_coverage"] = "consent_coverage"
-    purpose: str
-    validity: Duration | None = None
-    threshold: float = Field(1.0, ge=0, le=1)
-
-
-class OptOutParams(_TableParams):
-    """Sends after an opt-out, beyond the promised `grace`."""
-
-    check: Literal["optout_latency"] = "optout_latency"
-    table: str = "marketing_sends"
-    grace: Duration = Duration(days=0)
-
-
-class IpParams(_TableParams):
-    """IP addresses not truncated (IPv4 /24, IPv6 /48) once older than `after`."""
-
-    check: Literal["ip_truncation"] = "ip_truncation"
-    column: str = "ip"
-    from_: str | None = Field(None, alias="from")  # default: the table's first anchor
-    after: Duration = Duration(days=0)
-
-
-class CardParams(Strict):
-    """Full card numbers (Luhn-valid) in any text column of the listed tables."""
-
-    check: Literal["card_numbers"] = "card_numbers"
-    tables: list[str] | Literal["all"] = "all"
-
-
-class ColumnAbsentParams(_TableParams):
-    """A column that must hold no values (e.g. CVV)."""
-
-    check: Literal["column_empty"] = "column_empty"
-    column: str
-
-
-class PasswordParams(_TableParams):
-    check: Literal["password_hash"] = "password_hash"
-    table: str = "accounts"
-    column: str = "password_hash"
-
-
-class IdentifierParams(_TableParams):
-    """Direct identifiers in data shared with third parties."""
-
-    check: Literal["third_party_identifiers"] = "third_party_identifiers"
-    table: str = "affiliate_exports"
-    columns: list[str] | None = None  # default: every pii column of the table
-
-
-class KAnonParams(_TableParams):
-    check: Literal["k_anonymity"] = "k_anonymity"
-    table: str = "shared_aggregates"
-    count_column: str = "member_count"
-    k: int = Field(5, ge=2)
-
-
-class UsageParams(_TableParams):
-    check: Literal["usage_limit"] = "usage_limit"
-    table: str = "downloads"
-    per: Literal["calendar_month", "calendar_year"] = "calendar_month"
-    max: int = Field(ge=0)
-
-
-class AgeParams(_TableParams):
-    check: Literal["minimum_age"] = "minimum_age"
-    table: str = "accounts"
-    min_age: int = Field(18, ge=1)
-    at: str = "created"
-
-
-class ErasureParams(Strict):
-    """Personal data left in non-exempt tables after an erasure completed (+ grace)."""
-
-    check: Literal["erasure_completeness"] = "erasure_completeness"
-    tables: list[str]
-    grace: Duration = Duration(days=0)
-
-
-class BackupParams(Strict):
-    """Backups still holding an erased subject longer than `rotation` after the erasure."""
-
-    check: Literal["backup_rotation"] = "backup_rotation"
-    rotation: Duration
-
-
-class PseudonymParams(_TableParams):
-    """A column that must hold pseudonyms: a value holding an e-mail address is a violation."""
-
-    check: Literal["pseudonymized"] = "pseudonymized"
-    column: str
-
-
-class TcfParams(_TableParams):
-    """TCF v2 consent strings that do not decode, break TCF v2.2 rules, or contradict the
-    consent record they are stored with (`purposes`: consent purpose -> TCF purpose ids)."""
-
-    check: Literal["tcf_strings"] = "tcf_strings"
-    table: str = "consent_events"
-    column: str = "tcf_string"
-    purposes: dict[str, list[Annotated[int, Field(ge=1, le=24)]]] = Field(
-        default_factory=lambda: {"advertising": [3, 4], "personalization": [5, 6], "analytics": [8, 9]})
-    v22_from: date = date(2023, 11, 20)   # strings created since then must be TCF v2.2 (policy version >= 4)
-
-
-_PARAM_MODELS = (
-    RetentionParams, DeadlineParams, ConsentParams, OptOutParams, IpParams, CardParams,
-    ColumnAbsentParams, PasswordParams, IdentifierParams, KAnonParams, UsageParams,
-    AgeParams, ErasureParams, BackupParams, TcfParams, PseudonymParams,
-)
+# Each check kind's parameters model lives in its folder (checks/<name>/check.py); the
+# `check` field selects it.
+_PARAM_MODELS = param_models()
 CheckParams = Annotated[Union[_PARAM_MODELS], Field(discriminator="check")]
 CHECK_PARAMS = {m.model_fields["check"].default: m for m in _PARAM_MODELS}
 
@@ -416,71 +269,10 @@ def _needs_calendar(params: BaseModel) -> bool:
 
 
 def check_params_against_contract(params: BaseModel, contract: Contract) -> list[str]:
-    out: list[str] = []
-
-    def table(name: str, field: str = "params.table"):
-        if name not in contract.tables:
-            out.append(f"field '{field}': unknown table {name!r}; known: {', '.join(sorted(contract.tables))}")
-            return None
-        return contract.tables[name]
-
-    def anchor(t, name: str, field: str):
-        if t is not None and name not in t.anchors:
-            out.append(f"field '{field}': table {t.name} has no anchor {name!r}; known: {', '.join(sorted(t.anchors))}")
-
-    def column(t, name: str, field: str):
-        if t is not None and name not in t.columns:
-            out.append(f"field '{field}': table {t.name} has no column {name!r}")
-
-    t = table(params.table) if hasattr(params, "table") else None
-    for col in getattr(params, "where", {}) or {}:
-        column(t, col, f"params.where.{col}")
-    if isinstance(params, RetentionParams):
-        anchor(t, params.from_, "params.from")
-        for ex in params.exceptions:
-            if ex != "legal_hold" and t is not None and ex not in t.exemptions:
-                out.append(
-                    f"field 'params.exceptions': table {t.name} has no exemption {ex!r}; "
-                    f"known: legal_hold, {', '.join(sorted(t.exemptions)) or '(none)'}"
-                )
-    elif isinstance(params, DeadlineParams):
-        anchor(t, params.start, "params.start")
-        anchor(t, params.end, "params.end")
-        if params.extension:
-            anchor(t, params.extension.notice, "params.extension.notice")
-    elif isinstance(params, ConsentParams):
-        purposes = contract.tables["consent_events"].columns["purpose"].values or ()
-        if params.purpose not in purposes:
-            out.append(f"field 'params.purpose': unknown consent purpose {params.purpose!r}; known: {', '.join(purposes)}")
-    elif isinstance(params, (IpParams, ColumnAbsentParams, PasswordParams, TcfParams, PseudonymParams)):
-        column(t, params.column, "params.column")
-        if isinstance(params, TcfParams) and t is not None:
-            for name in ("purpose", "action", "ts"):
-                column(t, name, "params.table")
-            known = t.columns["purpose"].values if "purpose" in t.columns else None
-            for purpose in params.purposes:
-                if known and purpose not in known:
-                    out.append(f"field 'params.purposes': unknown consent purpose {purpose!r}; "
-                               f"known: {', '.join(known)}")
-        if isinstance(params, IpParams) and params.from_:
-            anchor(t, params.from_, "params.from")
-    elif isinstance(params, IdentifierParams):
-        for c in params.columns or []:
-            column(t, c, "params.columns")
-    elif isinstance(params, KAnonParams):
-        column(t, params.count_column, "params.count_column")
-    elif isinstance(params, AgeParams):
-        anchor(t, params.at, "params.at")
-        column(t, "date_of_birth", "params.table")
-    elif isinstance(params, CardParams) and params.tables != "all":
-        for name in params.tables:
-            table(name, "params.tables")
-    elif isinstance(params, ErasureParams):
-        for name in params.tables:
-            tt = table(name, "params.tables")
-            if tt is not None and tt.subject_column is None:
-                out.append(f"field 'params.tables': table {name} has no subject column")
-    return out
+    """Problems of one pledge's parameters against the contract, from its check kind."""
+    v = Validator(contract)
+    get_check(params.check).validate(params, v)
+    return v.problems
 
 
 def policies_dir() -> Path:

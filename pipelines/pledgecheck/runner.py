@@ -16,10 +16,10 @@ import duckdb
 
 from . import tcf
 from .calendars import load_business_days
-from .checks import Rendered, macros_sql, render
+from .checks import Rendered, get, macros_sql, render
 from .contract import Contract, load_contract
 from .errors import CheckError, EngineError
-from .policy import ConsentParams, Pledge, Policy
+from .policy import Pledge, Policy
 
 OFFENDERS = 25   # pseudonymized offenders kept per pledge (drill-down), most severe first
 SAMPLE = 10      # of which shown as the sample in reports
@@ -80,17 +80,22 @@ def prepare(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date) -> None
                     "next_idx BIGINT)")
 
 
-def run_policy(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date, salt: str,
+def run_policy(con, policy: Policy, as_of: date, salt: str,
                present: set[str], missing_reason: dict[str, str] | None = None,
                superseded: dict[str, str] | None = None, contract: Contract | None = None,
                progress: Callable[[str], None] | None = None) -> list[PledgeResult]:
+    """Every pledge of `policy` over the staged export on `con` (a DuckDB connection, or an
+    engine connection with `check_engine()`, such as the Spark one)."""
     contract = contract or load_contract()
+    engine = check_engine(con)
     prepare(con, policy, as_of)
+    # every check rendered once, up front: the engine may evaluate them together
+    planned = [plan(pledge, contract, as_of, present, policy.policy.calendar) for pledge in policy.pledges]
+    engine.prepare([(key, r) for r, key in planned if key is not None and _runnable(r, present)])
     out = []
     cache: dict = {}
-    for pledge in policy.pledges:
-        res = evaluate(con, pledge, policy.id, as_of, salt, present, missing_reason or {}, contract,
-                       calendar=policy.policy.calendar, cache=cache)
+    for pledge, (rendered, key) in zip(policy.pledges, planned):
+        res = evaluate(engine, pledge, policy.id, salt, present, missing_reason or {}, rendered, key, cache)
         if superseded and pledge.id in superseded:
             res.effective, res.superseded_by = False, superseded[pledge.id]
         out.append(res)
@@ -105,46 +110,55 @@ _MEASURED = ("population", "violations", "exempt", "unknown", "open", "due_soon"
 
 def check_key(sql: str, params: dict | None) -> tuple:
     """How evaluations are told apart: the SQL and its parameter values. Pledges with equal
-    keys (the same promise stated in several sections) are measured once; the Spark engine
-    keys its prefetched checks the same way."""
+    keys (the same promise stated in several sections) are measured once."""
     return (sql, tuple(sorted((k, repr(v)) for k, v in (params or {}).items())))
 
 
-def evaluate(con, pledge: Pledge, policy_id: str, as_of: date, salt: str, present: set[str],
-             missing_reason: dict[str, str], contract: Contract, calendar: str | None = None,
-             cache: dict | None = None) -> PledgeResult:
-    """Evaluate one pledge. Pledges whose rendered SQL and parameters are identical (the same
-    promise stated in several sections) are measured once: `cache` maps them to the counts."""
+def plan(pledge: Pledge, contract: Contract, as_of: date, present: set[str], calendar: str | None):
+    """(rendered check or the CheckError that prevents it, its key or None)."""
+    try:
+        r = render(pledge, contract, as_of, present, calendar)
+    except CheckError as e:
+        return e, None
+    return r, check_key(r.sql, r.params)
+
+
+def _absent(r: Rendered, present: set[str]) -> list[str]:
+    return [t for t in r.tables if t not in present and t != "legal_holds"]
+
+
+def _runnable(r, present: set[str]) -> bool:
+    return isinstance(r, Rendered) and not _absent(r, present)
+
+
+def evaluate(engine, pledge: Pledge, policy_id: str, salt: str, present: set[str],
+             missing_reason: dict[str, str], rendered, key, cache: dict | None = None) -> PledgeResult:
+    """Evaluate one pledge from its rendered check. Pledges whose rendered SQL and parameters
+    are identical (the same promise stated in several sections) are measured once: `cache`
+    maps them to the counts."""
     res = PledgeResult(policy=policy_id, pledge_id=pledge.id, kind=pledge.kind, check=pledge.check,
                        category=pledge.category, severity=pledge.severity, section=pledge.section,
                        quote=pledge.quote, status="not_checked")
-    if isinstance(pledge.params, ConsentParams):
-        res.threshold = pledge.params.threshold
-    try:
-        rendered = render(pledge, contract, as_of, present, calendar)
-    except CheckError as e:
-        res.status, res.message = "error", str(e)
+    res.threshold = get(pledge.check).threshold(pledge.params)
+    if isinstance(rendered, CheckError):
+        res.status, res.message = "error", str(rendered)
         return res
     res.tables = rendered.tables
-    absent = [t for t in rendered.tables if t not in present and t != "legal_holds"]
+    absent = _absent(rendered, present)
     if absent:
         why = "; ".join(missing_reason.get(t, f"no {t} export") for t in absent)
         res.message = f"not checked: {why}"
         return res
-    key = check_key(rendered.sql, rendered.params)
     if cache is not None and key in cache:
         for name, value in cache[key].items():
             setattr(res, name, copy.deepcopy(value))
     else:
         try:
-            if rendered.parts and isinstance(con, duckdb.DuckDBPyConnection):
-                _compact_parts(con, rendered)
-            else:
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _cev AS {COMPACT.format(sql=rendered.sql)}", rendered.params)
+            engine.compact(key, rendered)
         except (duckdb.Error, EngineError) as e:
             res.status, res.message = "error", f"check {pledge.check} failed: {str(e).splitlines()[0][:300]}"
             return res
-        _aggregate(con, res, salt)
+        _aggregate(engine, res, salt)
         if cache is not None:
             cache[key] = {name: copy.deepcopy(getattr(res, name)) for name in _MEASURED}
     ok = res.population - res.violations - res.exempt - res.open - res.due_soon
@@ -155,6 +169,35 @@ def evaluate(con, pledge: Pledge, policy_id: str, as_of: date, salt: str, presen
     else:
         res.status = "kept" if res.violations == 0 else "broken"
     return res
+
+
+def check_engine(con):
+    """The runner's engine adapter for `con`: its own (`con.check_engine()`, e.g. Spark's),
+    else DuckDB's."""
+    own = getattr(con, "check_engine", None)
+    return own() if own is not None else DuckDBChecks(con)
+
+
+class DuckDBChecks:
+    """How the runner evaluates checks on DuckDB: each check's evaluation rows are compacted
+    into the temp table `_cev` when the runner comes to it, and read by plain SQL."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def prepare(self, checks: list[tuple[tuple, Rendered]]) -> None:
+        """Nothing to do ahead: DuckDB evaluates one check at a time."""
+
+    def compact(self, key: tuple, rendered: Rendered) -> None:
+        if rendered.parts:
+            _compact_parts(self.con, rendered)
+        else:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _cev AS {COMPACT.format(sql=rendered.sql)}",
+                             rendered.params)
+
+    def read(self, sql: str, params: dict | None = None) -> list[tuple]:
+        """Rows of a query over the current check's `_cev`."""
+        return self.con.execute(sql, params).fetchall() if params else self.con.execute(sql).fetchall()
 
 
 # One pass over a check's evaluation rows leaves a compact table: the rows counted per distinct
@@ -245,10 +288,10 @@ TOP_OFFENDERS = ("SELECT 's_' || substr(sha256($salt || vsub), 1, 12) AS p, n, w
                  "WHERE g = 0 AND vsub IS NOT NULL ORDER BY worst DESC NULLS LAST, n DESC, p LIMIT $k")
 
 
-def _aggregate(con, res: PledgeResult, salt: str) -> None:
+def _aggregate(engine, res: PledgeResult, salt: str) -> None:
     """Counts, breakdowns, distribution and offenders of a result, from the compact table."""
     res.by_reason = {}
-    for outcome, reason, n in con.execute(COUNTS).fetchall():
+    for outcome, reason, n in engine.read(COUNTS):
         n = int(n)
         res.by_reason[reason] = res.by_reason.get(reason, 0) + n
         if outcome == "violation":
@@ -257,38 +300,38 @@ def _aggregate(con, res: PledgeResult, salt: str) -> None:
             setattr(res, outcome, getattr(res, outcome) + n)
         if outcome != "unknown":
             res.population += n
-    dists = _distributions(con)
+    dists = _distributions(engine)
     none = (None,) * 6
     res.by_segment = []
-    for seg, *counts in con.execute(SEGMENTS).fetchall():
+    for seg, *counts in engine.read(SEGMENTS):
         d = dists.get(("segment", seg), none)
         pop, v, ok, ex, op, ds, un = (int(c or 0) for c in counts)
         res.by_segment.append({"segment": seg, "population": pop, "violations": v, "ok": ok, "exempt": ex, "open": op,
                                "due_soon": ds, "unknown": un, "p50": _r(_q(d, 0.5)), "mean": _r(d[1]),
                                "p95": _r(_q(d, 0.95))})
     res.by_period = [{"period": p.isoformat(), "population": int(n or 0), "violations": int(v or 0)}
-                     for p, n, v in con.execute(PERIODS).fetchall()]
+                     for p, n, v in engine.read(PERIODS)]
     a, v = dists.get(("all", None), none), dists.get(("violation", None), none)
     vals = (_q(v, 0.5), _q(v, 0.95), v[1], v[3], _q(a, 0.5), _q(a, 0.95), a[1])
     keys = ("violation_p50", "violation_p95", "violation_mean", "violation_max", "p50", "p95", "mean")
     res.measure = {k: (round(float(x), 4) if x is not None else None) for k, x in zip(keys, vals)}
-    res.histogram = _histogram(con, a[2], a[3])
+    res.histogram = _histogram(engine, a[2], a[3])
     res.offenders = [{"pseudonym": p, "violations": int(n), "worst": (round(float(m), 2) if m is not None else None)}
-                     for p, n, m in con.execute(TOP_OFFENDERS, {"salt": salt, "k": OFFENDERS}).fetchall()]
+                     for p, n, m in engine.read(TOP_OFFENDERS, {"salt": salt, "k": OFFENDERS})]
 
 
 EXPAND_MAX = 2_000_000   # rows a distribution may be expanded to, however badly they compact
 EXPAND_RATIO = 16        # otherwise expanded while they count fewer than 16 rows per compact row
 
 
-def _distributions(con) -> dict[tuple, tuple]:
+def _distributions(engine) -> dict[tuple, tuple]:
     """{(kind, segment): (total, mean, min, max, p50, p95)}; kind is segment, all or violation."""
-    rows, total = con.execute(DISTRIBUTION_SIZE).fetchone()
+    rows, total = engine.read(DISTRIBUTION_SIZE)[0]
     if not rows:
         return {}
     if total <= max(EXPAND_MAX, EXPAND_RATIO * rows):
-        return {(kind, seg): tuple(row) for kind, seg, *row in con.execute(DISTRIBUTIONS_EXPANDED).fetchall()}
-    return {(kind, seg): _ranked(row) for kind, seg, *row in con.execute(DISTRIBUTIONS_RANKED).fetchall()}
+        return {(kind, seg): tuple(row) for kind, seg, *row in engine.read(DISTRIBUTIONS_EXPANDED)}
+    return {(kind, seg): _ranked(row) for kind, seg, *row in engine.read(DISTRIBUTIONS_RANKED)}
 
 
 def _ranked(d: tuple) -> tuple:
@@ -313,7 +356,7 @@ def _r(x) -> float | None:
     return round(float(x), 4) if x is not None else None
 
 
-def _histogram(con, lo: float | None, hi: float | None) -> list[dict]:
+def _histogram(engine, lo: float | None, hi: float | None) -> list[dict]:
     """Measure distribution in <= 20 equal-width bins of a round width (for charts)."""
     if lo is None or hi is None:
         return []
@@ -322,4 +365,4 @@ def _histogram(con, lo: float | None, hi: float | None) -> list[dict]:
     mag = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
     width = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     return [{"bin_start": float(b), "bin_width": float(width), "violations": int(v or 0), "others": int(o or 0)}
-            for b, v, o in con.execute(HISTOGRAM, {"w": width}).fetchall()]
+            for b, v, o in engine.read(HISTOGRAM, {"w": width})]

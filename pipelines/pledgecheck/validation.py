@@ -34,7 +34,8 @@ import pandas as pd
 
 from .ingest import IngestReport
 from .lint import lint_policy, superseded
-from .policy import ConsentParams, Policy
+from .checks import get as get_check
+from .policy import Policy
 from .runner import PledgeResult
 
 if TYPE_CHECKING:  # pipeline imports duckdb; keep this module importable on its own
@@ -105,7 +106,7 @@ def suite_specs(policy: Policy) -> list[dict]:
         meta = {"pledge_id": p.id, "quote": p.quote, "section": p.section, "kind": p.kind, "check": p.check}
         cite = f"{p.id} ({p.section}): \u201c{p.quote}\u201d"
         where = _where(p.id)
-        threshold = p.params.threshold if isinstance(p.params, ConsentParams) else None
+        threshold = get_check(p.check).threshold(p.params)
         if threshold is not None and threshold < 1:
             pledges.append(_spec(
                 "expect_column_values_to_be_between",

@@ -14,7 +14,6 @@ import sys
 from datetime import date
 
 from ..errors import EngineError
-from ..runner import check_key
 from . import DEFAULT_MASTER, spark_available
 from .translate import MACROS, keyed, macro_names, to_spark, to_spark_tree
 
@@ -84,6 +83,24 @@ _CREATE_EMPTY = re.compile(r"^\s*create\s+(?:or\s+replace\s+)?(?:temp\s+|tempora
 _MACRO = re.compile(r"^\s*create\s+or\s+replace\s+macro\b", re.I)
 
 
+class SparkChecks:
+    """How the runner evaluates checks on Spark (runner.DuckDBChecks is DuckDB's): every
+    check is evaluated up front in `prepare`, and the runner's queries over a check's compact
+    rows are answered for all checks at once where they can be."""
+
+    def __init__(self, conn: "SparkConnection"):
+        self.conn = conn
+
+    def prepare(self, checks: list[tuple[tuple, object]]) -> None:
+        self.conn.prefetch(checks)
+
+    def compact(self, key: tuple, rendered) -> None:
+        self.conn.use(key, rendered)
+
+    def read(self, sql: str, params: dict | None = None) -> list[tuple]:
+        return self.conn.read_compact(sql, params)
+
+
 class SparkConnection:
     """The subset of a DuckDB connection that the runner, metrics and checks use."""
 
@@ -104,11 +121,16 @@ class SparkConnection:
         self._answers: dict[tuple, tuple[dict[int, list[tuple]], bool]] = {}
 
     # -- many checks in one Spark job
-    def prefetch(self, policy, as_of, present: set[str], contract, calendar: str | None = None) -> int:
-        """Evaluate every check of `policy` before the runner asks for them.
+    def check_engine(self) -> "SparkChecks":
+        """The runner's engine adapter (runner.check_engine)."""
+        return SparkChecks(self)
 
-        The runner evaluates one pledge at a time: a temp table per check (its compact rows),
-        then two small queries over it. On Spark each query costs a job (0.1-0.5 s even on tiny
+    def prefetch(self, checks: list[tuple[tuple, object]]) -> int:
+        """Evaluate every check the runner will ask for, before it asks (`checks`: the
+        runner's (key, rendered check) list, each rendered once by the runner).
+
+        The runner evaluates one pledge at a time: the compact rows of a check, then a few
+        small queries over them. On Spark each query costs a job (0.1-0.5 s even on tiny
         data), so the per-check tables are computed up front, stacked as `_prefetched` (key
         `_k`), and a query the runner repeats for every pledge with the same parameters is
         answered for every key by one keyed query (translate.keyed). The answers are those of
@@ -119,26 +141,15 @@ class SparkConnection:
         from pyspark.sql import functions as F
 
         from .. import runner
-        from ..checks import render
-        from ..errors import CheckError
 
         self._drop_batch()
-        runner.prepare(self, policy, as_of)   # macros, UDFs, calendars for the business-day functions
-        for pledge in policy.pledges:
-            try:
-                r = render(pledge, contract, as_of, present, calendar)
-            except CheckError:
-                continue
-            if [t for t in r.tables if t not in present and t != "legal_holds"]:
-                continue
-            body = runner.COMPACT.format(sql=r.sql)   # what the runner creates for each check
-            key = check_key(body, r.params)
+        for key, r in checks:
             if key in self._keys:
                 continue
             # one job per check (one union of every check makes Catalyst's plan explode);
             # a check Spark refuses is left to the runner, which reports its error
             try:
-                df = self._df(body, r.params).localCheckpoint(eager=True)
+                df = self._df(runner.COMPACT.format(sql=r.sql), r.params).localCheckpoint(eager=True)
             except Exception:  # noqa: BLE001
                 continue
             self._keys[key] = len(self._parts)
@@ -149,6 +160,25 @@ class SparkConnection:
                              [df.select(F.lit(i).alias("_k"), "*") for i, df in enumerate(self._parts)])
         self._batch.createOrReplaceTempView("_prefetched")
         return len(self._parts)
+
+    def use(self, key: tuple, rendered) -> None:
+        """Make `_cev` the compact rows of one check: its prefetched rows, or computed now."""
+        from .. import runner
+
+        if self._batch is not None and key in self._keys:
+            self._current = self._keys[key]
+            self._parts[self._current].createOrReplaceTempView(self._table)
+            return
+        self._current = None
+        self._create(self._table, runner.COMPACT.format(sql=rendered.sql), rendered.params)
+
+    def read_compact(self, sql: str, params) -> list[tuple]:
+        """Rows of a runner query over `_cev` (the current check)."""
+        if self._current is not None:
+            rows = self._answer(sql, params)
+            if rows is not None:
+                return rows
+        return [tuple(r) for r in self._df(sql, params).collect()]
 
     def _drop_batch(self) -> None:
         for df in self._parts:
@@ -208,19 +238,8 @@ class SparkConnection:
             return _Cursor([])
         m = _CREATE.match(head)
         if m:
-            name, body = m.group(4).strip('"'), m.group(5)
-            key = check_key(body, _args_duck(body, params))
-            if name == self._table and self._batch is not None and key in self._keys:
-                self._current = self._keys[key]
-                self._parts[self._current].createOrReplaceTempView(name)
-                return _Cursor([])
-            self._current = None
-            self._create(name, body, params)
+            self._create(m.group(4).strip('"'), m.group(5), params)
             return _Cursor([])
-        if self._current is not None and _reads(sql, self._table):
-            rows = self._answer(sql, params)
-            if rows is not None:
-                return _Cursor(rows)
         df = self._df(sql, params)
         return _Cursor([tuple(r) for r in df.collect()])
 
@@ -325,15 +344,6 @@ class SparkConnection:
 
         self.spark.udf.register("pledgecheck_add_business_days", add_business_days, DateType())
         self.spark.udf.register("pledgecheck_next_working_day", next_working_day, DateType())
-
-
-def _args_duck(sql: str, params) -> dict:
-    return {k: v for k, v in (params or {}).items() if re.search(rf"\${re.escape(k)}\b", sql)} \
-        if isinstance(params, dict) else {}
-
-
-def _reads(sql: str, table: str) -> bool:
-    return re.search(rf"\bfrom\s+{re.escape(table)}\b", sql, re.I) is not None
 
 
 def _aggregates(sql: str) -> bool:

@@ -1,6 +1,6 @@
 """DuckDB SQL -> Spark SQL: sqlglot's transpiler plus the rules it cannot know.
 
-The check templates (`sql/checks/*.sql`) and the runner's aggregates stay written in DuckDB
+The check templates (`checks/*/check.sql`) and the runner's aggregates stay written in DuckDB
 SQL, the one definition of every check. At run time the rendered SQL is parsed as DuckDB,
 the rules below rewrite what has no faithful sqlglot translation, and the tree is written as
 Spark SQL. Every engine-specific difference lives in this file, each rule with its reason;

@@ -1,0 +1,41 @@
+"""optout_latency: marketing sent after the person opted out, beyond the promised delay."""
+from __future__ import annotations
+
+from typing import Literal
+
+from ...duration import Duration
+from ..base import Check, Render, Rule, TableParams, num, rate
+from ..sql import segment
+
+
+class Params(TableParams):
+    """Sends after an opt-out, beyond the promised `grace`."""
+
+    check: Literal["optout_latency"] = "optout_latency"
+    table: str = "marketing_sends"
+    grace: Duration = Duration(days=0)
+
+
+class OptoutLatency(Check):
+    Params = Params
+    outcomes = {"null_time": "unknown", "future": "unknown", "no_optout": "ok", "sent_after_optout": "violation"}
+    measure_label = "days from opt-out to send"
+    terms = ("grace",)
+
+    def bind(self, r: Render) -> dict:
+        r.tables.append("unsubscribes")
+        return {"segment": segment(r.table, "channel")}
+
+    def rule(self, p: Params) -> Rule:
+        return Rule(p.grace.approx_days(), True, f"within {p.grace}")
+
+    def describe(self, res: dict, p: Params | None) -> str:
+        v, pop, m = res["violations"], res["population"], res.get("measure") or {}
+        grace = f"{p.grace}" if p else "the promised delay"
+        text = f"**{v:,}** of {pop:,} marketing sends ({rate(res)}) went to people more than {grace} after they opted out."
+        if v and m.get("violation_p50") is not None:
+            text += f" Median delay after the opt-out: {num(m.get('violation_p50'))} days."
+        return text
+
+
+CHECK = OptoutLatency()
