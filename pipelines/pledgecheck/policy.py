@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from .checks import Validator, param_models
 from .checks import get as get_check
-from .checks.base import Strict
+from .checks.base import Scalar, Strict
 from .contract import Contract, fides_categories, load_contract
 from .duration import Duration
 from .errors import PolicyError
