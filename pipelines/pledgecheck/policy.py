@@ -93,7 +93,12 @@ class Pledge(Strict):
     section: str
     resolution: Literal["strictest", "this"] = "strictest"
     note: str | None = None
-    claim: ClaimSpec | list[ClaimSpec] | None = None   # what the text says, where the params cannot
+    claim: list[ClaimSpec] = Field(default_factory=list)   # what the text says, where the params cannot
+
+    @field_validator("claim", mode="before")
+    @classmethod
+    def _one_or_many(cls, v):
+        return [] if v is None else [v] if isinstance(v, dict) else v
 
     @model_validator(mode="before")
     @classmethod
@@ -132,12 +137,17 @@ class Unverifiable(Strict):
     quote: str
     section: str
     reason: str
-    claim: ClaimSpec | list[ClaimSpec] | None = None   # compared by the linter with every other claim
+    claim: list[ClaimSpec] = Field(default_factory=list)   # compared by the linter with every other claim
+
+    @field_validator("claim", mode="before")
+    @classmethod
+    def _one_or_many(cls, v):
+        return [] if v is None else [v] if isinstance(v, dict) else v
 
     @field_validator("claim")
     @classmethod
     def _complete(cls, v):
-        for c in (v if isinstance(v, list) else [v] if v else []):
+        for c in v:
             if c.predicate is None or c.value is None:
                 raise ValueError("a claim on an unverifiable statement needs 'predicate' and 'value'")
         return v
@@ -177,7 +187,7 @@ def _loc(loc: tuple, raw: dict) -> str:
     if len(parts) >= 2 and parts[0] in ("pledges", "unverifiable") and isinstance(parts[1], int):
         items = raw.get(parts[0]) or []
         ident = items[parts[1]].get("id") if parts[1] < len(items) and isinstance(items[parts[1]], dict) else None
-        where = f"{parts[0][:-1]} #{parts[1] + 1}" + (f" ({ident})" if ident else "")
+        where = f"{parts[0].removesuffix('s')} #{parts[1] + 1}" + (f" ({ident})" if ident else "")
         parts = parts[2:]
     # drop discriminator tags pydantic inserts (e.g. 'retention') from the field path
     fields = [str(p) for p in parts if not (isinstance(p, str) and p in CHECK_PARAMS)]
@@ -245,7 +255,7 @@ def validate_against_contract(pol: Policy, contract: Contract) -> list[str]:
 
 def _claim_problems(claim, contract: Contract) -> list[str]:
     out = []
-    for c in (claim if isinstance(claim, list) else [claim] if claim else []):
+    for c in claim:
         d = c.data
         if d is None:
             continue
