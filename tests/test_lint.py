@@ -97,7 +97,10 @@ def test_missed_contradictions_are_found(bundled):
     assert {"lustmonster.retention-web-logs-30d", "lustmonster.retention-security-60m"} in con
     assert {"lustmonster.retention-orders-legal-records-10y", "lustmonster.retention-orders-erasure-exception-10y"} in con
     consent = [f for f in lm if f.kind == "contradiction" and f.rule == "consent_mode"]
-    assert len(consent) == 1 and len(consent[0].pledges) > 2 and not all(consent[0].checked)
+    # "by using our website you consent" against the opt-in statements: one finding listing them all
+    assert consent and all(len(f.pledges) > 2 and not all(f.checked) for f in consent)
+    assert [f for f in lm if f.kind == "contradiction" and "not indefinitely" in f.values]
+    assert [f for f in lm if f.kind == "contradiction" and f.rule == "performed"]
     assert [f for f in lm if f.kind == "contradiction" and f.rule == "max_retention/min_retention"]
     _, lj = bundled["livejasmin"]
     assert [f for f in lj if f.kind == "contradiction" and f.rule == "recipient_fields"]

@@ -32,6 +32,7 @@ PREDICATES = {
     "consent_mode": "consent is",
     "recipient_fields": "the recipient receives",
     "collected": "collected",
+    "performed": "this processing takes place:",
     "consent_validity": "consent is valid for",
     "k_anonymity": "shared groups of at least",
     "usage_limit": "at most",
@@ -39,6 +40,9 @@ PREDICATES = {
 }
 # word values: kind -> (interval in days or None when the word fixes no number, regex)
 WORDS = {
+    # "not indefinitely" fixes no number but denies an unlimited one (listed before "indefinitely")
+    "not indefinitely": (None, r"\bnot (be )?(retain(ed)? |kept |stored )?(\w+ )?indefinitely\b|\bnot retain data indefinitely\b"),
+    "until withdrawal": ((0.0, 0.0), r"\buntil (the )?(opt-out|withdrawal|consent is withdrawn)( is received)?\b"),
     "immediately": ((0.0, 0.0), r"\bimmediate(ly)?\b|\binstant(ly|aneous(ly)?)?\b|\bat once\b|\bupon collection\b|\bat collection\b"),
     "permanently": ((math.inf, math.inf), r"\bpermanent(ly)?\b"),
     "indefinitely": ((math.inf, math.inf), r"\bindefinite(ly)?\b|\bforever\b"),
@@ -193,6 +197,7 @@ class Data:
     scope: frozenset[str] = frozenset()         # things the statement names explicitly
     recipient: str | None = None
     jurisdictions: frozenset[str] | None = None  # None: all
+    excludes: frozenset[str] = frozenset()       # exceptions the statement sets apart (e.g. fraud)
 
     def describe(self) -> str:
         bits = [self.category]
@@ -265,6 +270,8 @@ def relation(a: Data, b: Data) -> str:
     for col in set(wa) & set(wb):
         if not wa[col] & wb[col]:
             return "disjoint"
+    if a.scope & b.excludes or b.scope & a.excludes:
+        return "disjoint"   # one statement is about records the other one lists as an exception
     if a.scope and b.scope:
         # Both statements name what they cover: they rule on the same thing exactly when they
         # name a common item (e.g. both name contact forms), whatever else each names.
@@ -277,6 +284,10 @@ def relation(a: Data, b: Data) -> str:
         return "b_in_a"
     if b_cov:
         return "a_in_b"
+    if a.scope or b.scope:
+        # a statement naming specific things (e.g. abuse records) and one naming tables: only a
+        # statement that covers the other, or names the same thing, rules on the same records
+        return "disjoint"
     return "overlap"
 
 

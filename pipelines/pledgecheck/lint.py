@@ -23,7 +23,8 @@ Two claims taken from one sentence of the policy text are one statement and neve
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -54,7 +55,8 @@ class Finding:
             lines.append(f"        \"{quote}\"")
         if self.winner:
             lines.append(f"    resolution: {self.winner} applies"
-                         + ("" if self.supersedes else " where both apply (scopes overlap only partly; both stay in force)"))
+                         + ("" if self.supersedes else " where both apply (its check does not measure every record "
+                                                       "of the other, so both stay in force)"))
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -87,7 +89,8 @@ def _dur(d, quote: str, zero_is_unstated: bool = False, extension=None) -> Value
 
 
 def _retention(p):
-    return [_claim(p, "max_retention", _dur(p.params.period, p.quote))]
+    excludes = frozenset(e for e in p.params.exceptions if e != "legal_hold")
+    return [_claim(p, "max_retention", _dur(p.params.period, p.quote), replace(_data(p), excludes=excludes))]
 
 
 def _deadline(p):
@@ -193,7 +196,8 @@ def _apply(spec: ClaimSpec, base: Claim) -> Claim:
             scope=frozenset(d.scope) if d.scope is not None else b.scope,
             recipient=d.recipient if d.recipient is not None else b.recipient,
             jurisdictions=(b.jurisdictions if d.jurisdictions is None else
-                           None if d.jurisdictions == "all" else frozenset(d.jurisdictions)))
+                           None if d.jurisdictions == "all" else frozenset(d.jurisdictions)),
+            excludes=b.excludes)
     return base.with_(**kw)
 
 
@@ -208,13 +212,13 @@ def claims_of(policy: Policy) -> list[Claim]:
         # the data the check measures stays beside the claim: supersession is decided on it
         derived = [c.with_(extra={"checked_data": c.data}) for c in CLAIMS.get(p.check, _none)(p)]
         specs = _specs(p.claim)
-        if not specs:
-            out += derived
-        elif len(specs) == 1 and derived:
-            out += [_apply(specs[0], c) for c in derived[:1]] + derived[1:]
-        else:
-            blank = derived[0] if derived else _claim(p, "collected", Value("yes", text="yes"))
-            out += [_apply(s, blank) for s in specs]
+        # a block with the derived claim's predicate (or none) restates it as the text says it;
+        # a block with another predicate is one more statement the same sentence makes
+        base = derived[0] if derived else _claim(p, "collected", Value("yes", text="yes"))
+        over = [s for s in specs if derived and s.predicate in (None, base.predicate)]
+        if over:
+            derived[0] = _apply(over[0], base)
+        out += derived + [_apply(s, base) for s in specs if s not in over]
     for i, u in enumerate(policy.unverifiable, 1):
         for s in _specs(u.claim):
             blank = Claim(f"{policy.id}.unverifiable-{i}", False, s.predicate, Data("user"),
@@ -237,9 +241,16 @@ def _both(a: Claim, b: Claim) -> str:
 
 def _upper(a: Claim, b: Claim, rel: str) -> Verdict | None:
     ia, ib = a.value.interval, b.value.interval
+    what = f"{PREDICATES[a.predicate]} for {a.data.describe()}"
+    for x, y, inner in ((a, b, "b_in_a"), (b, a, "a_in_b")):
+        if x.value.text == "not indefinitely":
+            iy = y.value.interval
+            if iy is not None and iy[1] == math.inf and rel in ("same", inner):
+                return ("contradiction", f"{what}: {_both(x, y)}; data said never to be kept indefinitely is "
+                        "said elsewhere to be kept without limit", None)
+            return None
     if ia is None or ib is None:
         return None   # a word that fixes no number (at any time, by law, undue delay, unstated)
-    what = f"{PREDICATES[a.predicate]} for {a.data.describe()}"
     if ia == ib and a.value.kind == b.value.kind:
         if (a.value.extension or 0) != (b.value.extension or 0):
             return ("refinement", f"{what}: the same limit, one statement also names an extension: {_both(a, b)}", None)
@@ -281,11 +292,15 @@ def _min_max(a: Claim, b: Claim, rel: str) -> Verdict | None:
             None)
 
 
+def _wider(a: Claim, b: Claim, rel: str) -> Data:
+    return b.data if rel == "a_in_b" else a.data
+
+
 def _mode(a: Claim, b: Claim, rel: str) -> Verdict | None:
     if a.value.text == b.value.text:
         return None
     return ("contradiction",
-            f"consent for {a.data.describe()}: {_both(a, b)}; consent cannot be both explicit (opt-in) "
+            f"consent for {_wider(a, b, rel).describe()}: {_both(a, b)}; consent cannot be both explicit (opt-in) "
             "and implied by using the service", None)
 
 
@@ -307,8 +322,9 @@ def _fields(a: Claim, b: Claim, rel: str) -> Verdict | None:
 def _collected(a: Claim, b: Claim, rel: str) -> Verdict | None:
     if a.value.kind == b.value.kind:
         return None
-    return ("contradiction", f"{a.data.describe()}: {_both(a, b)}; the data is said not to be kept and to be kept",
-            None)
+    said = ("the data is said not to be kept and to be kept" if a.predicate == "collected" else
+            "the processing is said not to take place and to take place")
+    return ("contradiction", f"{_wider(a, b, rel).describe()}: {_both(a, b)}; {said}", None)
 
 
 RULES: dict[frozenset, Callable[[Claim, Claim, str], Verdict | None]] = {
@@ -318,6 +334,7 @@ RULES: dict[frozenset, Callable[[Claim, Claim, str], Verdict | None]] = {
     frozenset(["consent_mode"]): _mode,
     frozenset(["recipient_fields"]): _fields,
     frozenset(["collected"]): _collected,
+    frozenset(["performed"]): _collected,
 }
 
 
@@ -371,7 +388,9 @@ def lint_policy(policy: Policy, contract: Contract | None = None) -> list[Findin
                 continue
             kind, why, winner = verdict
             sup = False
-            if kind == "contradiction" and winner and a.checked and b.checked and a.predicate == b.predicate:
+            if not (a.checked and b.checked):
+                winner = None   # strictest-wins decides between checked pledges only
+            if kind == "contradiction" and winner and a.predicate == b.predicate:
                 # the loser is out of force only when the winner's check measures all it measures
                 loser = b if winner == a.ref else a
                 crel = relation(a.extra["checked_data"], b.extra["checked_data"])
@@ -390,7 +409,7 @@ def lint_policy(policy: Policy, contract: Contract | None = None) -> list[Findin
     return _merge(out)
 
 
-GROUPED = {"consent_mode", "recipient_fields", "collected"}
+GROUPED = {"consent_mode", "recipient_fields", "collected", "performed"}
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:
@@ -417,9 +436,8 @@ def _merge(findings: list[Finding]) -> list[Finding]:
                                       f.rule, [f.values[i]], [f.checked[i]])
             out.append(g)
         else:
-            g.message = (f"{g.message} (and {len(g.pledges)} statements of the same kind)"
-                         if "statements of the same kind" not in g.message else
-                         g.message.rsplit(" (and ", 1)[0] + f" (and {len(g.pledges)} statements of the same kind)")
+            g.message = g.message.split(" [and ", 1)[0] + (
+                f" [and {len(g.pledges) - 1} more statements saying \u201c{f.values[1 - i]}\u201d]")
         g.pledges.append(f.pledges[1 - i])
         g.quotes.append(f.quotes[1 - i])
         g.values.append(f.values[1 - i])
