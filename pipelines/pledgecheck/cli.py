@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from . import paths
 from .errors import PledgecheckError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
@@ -24,9 +25,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 console = Console(stderr=True)
 out = Console()
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_DIR = ROOT / "data" / "sample"
-REPORTS_DIR = ROOT / "reports"
+ROOT = paths.project_dir()
+SAMPLE_DIR = paths.sample_dir()
+REPORTS_DIR = paths.reports_dir()
 DEFAULT_AS_OF = date(2026, 11, 1)
 
 # Options shared by run, validate and report (one definition each)
@@ -513,7 +514,7 @@ def report_cmd(
     as_of: AsOfOpt = DEFAULT_AS_OF.isoformat(),
     out_dir: OutOpt = REPORTS_DIR,
     salt: SaltOpt = None,
-    notebooks: Annotated[Path, typer.Option(help="folder of the notebooks to execute")] = ROOT / "notebooks",
+    notebooks: Annotated[Path, typer.Option(help="folder of the notebooks to execute")] = paths.notebooks_dir(),
     validate: Annotated[bool, typer.Option(help="also validate with Great Expectations (data_docs/)")] = True,
 ) -> None:
     """The scheduled run: check once, execute every notebook with papermill, write the dated folder

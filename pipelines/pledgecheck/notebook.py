@@ -24,14 +24,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from . import paths
 from .duration import Duration
 from .checks import get as get_check
 from .checks import record_id, used_params
 from .policy import Pledge, Policy, load_policy, resolve_policy
 from .scheduled import read_history, to_polars
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_DIR = ROOT / "data" / "sample"
+SAMPLE_DIR = paths.sample_dir()
 
 # notebook family -> (title, pledge kinds it covers)
 FAMILIES: dict[str, tuple[str, frozenset[str]]] = {
@@ -381,7 +381,7 @@ def open_session(policy: str = "lustmonster", export_dir: str | Path = SAMPLE_DI
     `engine="spark"` checks the export on Spark (`spark_master`, default local[2])."""
     day = as_of if isinstance(as_of, date) else date.fromisoformat(str(as_of))
     pol = load_policy(resolve_policy(policy))
-    hist = Path(history) if history else ROOT / "reports" / pol.id / "history.parquet"
+    hist = Path(history) if history else paths.reports_dir() / pol.id / "history.parquet"
     if results:
         doc = json.loads(Path(results).read_text(encoding="utf-8"))
         if doc["meta"]["policy"] != pol.id or doc["meta"]["as_of"] != day.isoformat():

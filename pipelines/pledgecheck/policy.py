@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from . import paths
 from .checks import Validator, param_models
 from .checks import get as get_check
 from .checks.base import Scalar, Strict
@@ -286,8 +287,8 @@ def check_params_against_contract(params: BaseModel, contract: Contract) -> list
 
 
 def policies_dir() -> Path:
-    """The bundled policies (policies/ at the project root)."""
-    return Path(__file__).resolve().parents[2] / "policies"
+    """The bundled policies (policies/ in the project folder, see paths.py)."""
+    return paths.policies_dir()
 
 
 def resolve_policy(name_or_path: str) -> Path:

@@ -25,10 +25,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from . import paths
 from .errors import PledgecheckError
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS_DIR = ROOT / "notebooks"
+NOTEBOOKS_DIR = paths.notebooks_dir()
 HISTORY_FILE = "history.parquet"
 HISTORY_SCHEMA = {
     "as_of": pl.Date, "policy": pl.String, "policy_version": pl.String, "policy_sha256": pl.String,

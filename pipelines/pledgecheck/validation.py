@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from . import paths
 from .ingest import IngestReport
 from .lint import lint_policy, superseded
 from .checks import get as get_check
@@ -41,7 +42,7 @@ from .runner import PledgeResult
 if TYPE_CHECKING:  # pipeline imports duckdb; keep this module importable on its own
     from .pipeline import Run
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
+EXPECTATIONS_DIR = paths.expectations_dir()
 SEVERITIES = ("critical", "warning")
 CHECKABLE = ["kept", "broken"]
 MAX_QUARANTINE_SHARE = 0.01

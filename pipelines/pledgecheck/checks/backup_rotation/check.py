@@ -5,7 +5,7 @@ from typing import Literal
 
 from ...duration import Duration
 from ..base import Check, Render, Rule, Strict, Validator
-from ..erasure_completeness.check import _erasure_text
+from ..erasure_completeness.check import ERASED, _erasure_text
 
 
 class Params(Strict):
@@ -28,7 +28,7 @@ class BackupRotation(Check):
 
     def bind(self, r: Render) -> dict:
         r.tables += ["backups", "erasure_log"]
-        return {}
+        return {"erased": ERASED}
 
     def rule(self, p: Params) -> Rule:
         return Rule(p.rotation.approx_days(), True, f"purged within {p.rotation}")

@@ -8,10 +8,7 @@
 --   livejasmin.profile-data-no-copies
 --   lustmonster.backup-rotation-90d
 with erased as (
-    select account_id as subject_id, max(erased_at) as erased_at
-    from erasure_log
-    where status = 'completed'
-    group by account_id
+    {{ erased }}
 ),
 copies as (
     select b.account_id as subject_id, b.backup_id || '/' || b.account_id as record_id,

@@ -17,6 +17,14 @@ class Params(Strict):
     grace: Duration = Duration(days=0)
 
 
+# The subjects whose erasure completed, with the instant of their last completed erasure:
+# read by this check and by backup_rotation (one definition for both).
+ERASED = """select account_id as subject_id, max(erased_at) as erased_at
+    from erasure_log
+    where status = 'completed'
+    group by account_id"""
+
+
 class ErasureCompleteness(Check):
     Params = Params
     outcomes = {"legal_hold": "exempt", "not_erased": "violation"}
@@ -34,7 +42,7 @@ class ErasureCompleteness(Check):
         names = [n for n in r.params.tables if r.present is None or n in r.present]
         r.tables.append("erasure_log")
         c = r.contract
-        return {"tables": [{"ident": q(n), "subject": subject(c.table(n)), "record_id": record_id(c.table(n)),
+        return {"erased": ERASED, "tables": [{"ident": q(n), "subject": subject(c.table(n)), "record_id": record_id(c.table(n)),
                             "label": r.b.bind(n), "anchor": first_anchor(c.table(n))} for n in names]}
 
     def describe(self, res: dict, p: Params | None) -> str:

@@ -13,10 +13,7 @@
 --   lustmonster.erasure-verified-request
 --   xconfessions.delete-when-not-needed
 with erased as (
-    select account_id as subject_id, max(erased_at) as erased_at
-    from erasure_log
-    where status = 'completed'
-    group by account_id
+    {{ erased }}
 ),
 leftovers as (
 {% for t in tables %}
