@@ -81,6 +81,8 @@ class Value:
     text: str = ""
     items: frozenset[str] = frozenset()
     extension: float | None = None  # days a deadline may be extended by
+    legal: bool = False              # the text makes the value depend on the law or jurisdiction
+    upto: bool = False               # "up to N", "N max": a ceiling only, any lower value allowed
 
     @property
     def interval(self) -> tuple[float, float] | None:
@@ -143,13 +145,22 @@ def parse_value(raw: Any) -> Value:
         d = float(m.group(1)) * _unit_days(m.group(2))
         if re.search(r"\bat least\b|\bminimum\b|\bno less than\b|\bnot less than\b", low):
             return Value("min", d, math.inf, text)
-        return Value("period", d, d, text, extension=ext)
+        upto = bool(re.search(r"\bup to\b|\bat most\b|\bmaximum\b|\bmax\b", low))
+        return Value("period", d, d, text, extension=ext, upto=upto)
     for kind, (iv, rx) in WORDS.items():
         if re.search(rx, low):
             return Value("word", iv[0] if iv else None, iv[1] if iv else None, kind)
     raise ValueError(f"cannot read the claim value {text!r}: write a period ('30 days', '6-10 years', "
                      "'at least 7 years', '30 days + 30 days'), one of " + ", ".join(repr(w) for w in WORDS)
                      + ", a list of fields, 'no personal data', explicit/implied, yes/no")
+
+
+_LEGAL = re.compile(r"\b(mandated|required|prescribed) by (the )?law\b|\bunder [\w ]{0,12}law\b|"
+                    r"jurisdiction-dependent|\bin some jurisdictions\b", re.I)
+
+
+def depends_on_law(text: str) -> bool:
+    return bool(_LEGAL.search(text))
 
 
 def words_in(quote: str) -> list[str]:
@@ -163,6 +174,8 @@ def refine_from_quote(v: Value, quote: str, *, zero_is_unstated: bool = False) -
     more: a range whose upper bound is that number ('typically 6-10 years'), a minimum
     ('at least 7 years'), a word ('immediately', 'at any time'). When the check's number is 0
     and the quote states no delay at all, the 0 is an encoding choice: 'unstated'."""
+    if depends_on_law(quote) and v.kind == "period":
+        v = replace(v, legal=True)
     low = quote.lower()
     for w, n in _WORD_NUMS.items():
         low = re.sub(rf"\b{w}\b", n, low)
@@ -171,12 +184,14 @@ def refine_from_quote(v: Value, quote: str, *, zero_is_unstated: bool = False) -
             u = _unit_days(m.group(3))
             lo, hi = float(m.group(1)) * u, float(m.group(2)) * u
             if abs(hi - v.hi) <= max(1.0, 0.02 * hi):
-                return Value("range", lo, hi, m.group(0), extension=v.extension)
+                return Value("range", lo, hi, m.group(0), extension=v.extension, legal=v.legal)
     if v.kind != "period":
         return v
-    states_number = any(abs(float(m.group(1)) * _unit_days(m.group(2)) - v.hi) <= max(1.0, 0.02 * v.hi)
-                        for m in _ONE.finditer(low))
-    if states_number:
+    said = [m for m in _ONE.finditer(low) if abs(float(m.group(1)) * _unit_days(m.group(2)) - v.hi) <= max(1.0, 0.02 * v.hi)]
+    if said:
+        before, after = low[max(0, said[0].start() - 12):said[0].start()], low[said[0].end():said[0].end() + 5]
+        if re.search(r"\bup to\s*$|\bmaximum of\s*$|\bat most\s*$|\bwithin\s*$", before) or re.match(r"\s*max\b", after):
+            return replace(v, upto=True)
         return v
     found = words_in(quote)
     if "immediately" in found:
@@ -234,6 +249,7 @@ class Claim:
     quote: str
     resolution: str = "strictest"
     check: str | None = None
+    yields_to_law: bool = False   # "unless otherwise required by law": a legal value does not contradict it
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def with_(self, **kw) -> "Claim":

@@ -24,6 +24,7 @@ Two claims taken from one sentence of the policy text are one statement and neve
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -183,6 +184,8 @@ CLAIMS: dict[str, Callable[[Pledge], list[Claim]]] = {
 def _apply(spec: ClaimSpec, base: Claim) -> Claim:
     """A YAML claim block over a claim derived from params (or over an empty one)."""
     kw: dict = {}
+    if spec.yields_to_law is not None:
+        kw["yields_to_law"] = spec.yields_to_law
     if spec.predicate:
         kw["predicate"] = spec.predicate
     if spec.value is not None:
@@ -218,7 +221,9 @@ def claims_of(policy: Policy) -> list[Claim]:
         over = [s for s in specs if derived and s.predicate in (None, base.predicate)]
         if over:
             derived[0] = _apply(over[0], base)
-        out += derived + [_apply(s, base) for s in specs if s not in over]
+        # another statement starts from the pledge's category and jurisdictions only
+        neutral = base.with_(data=Data(p.category, jurisdictions=base.data.jurisdictions))
+        out += derived + [_apply(s, neutral) for s in specs if s not in over]
     for i, u in enumerate(policy.unverifiable, 1):
         for s in _specs(u.claim):
             blank = Claim(f"{policy.id}.unverifiable-{i}", False, s.predicate, Data("user"),
@@ -251,10 +256,13 @@ def _upper(a: Claim, b: Claim, rel: str) -> Verdict | None:
             return None
     if ia is None or ib is None:
         return None   # a word that fixes no number (at any time, by law, undue delay, unstated)
-    if ia == ib and a.value.kind == b.value.kind:
+    if (a.yields_to_law and b.value.legal) or (b.yields_to_law and a.value.legal):
+        return None   # "unless otherwise required by law" against a period the law sets
+    same_ceiling = ia[1] == ib[1] and (a.value.upto or b.value.upto)   # "up to N" allows less
+    if same_ceiling or (ia == ib and a.value.kind == b.value.kind):
         if (a.value.extension or 0) != (b.value.extension or 0):
             return ("refinement", f"{what}: the same limit, one statement also names an extension: {_both(a, b)}", None)
-        return ("overlap", f"{what}: the same rule stated twice ({a.value})", None)
+        return ("overlap", f"{what}: the same rule stated twice: {_both(a, b)}", None)
     vague = any(c.value.kind == "word" and c.value.text == "a few days" for c in (a, b))
     if vague and ia[0] <= ib[1] and ib[0] <= ia[1]:
         return None   # "a few days" and 5 days can both be true
@@ -360,12 +368,29 @@ def _source_lines(policy: Policy) -> list[str]:
     return []
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+
+
+def _sentences(line: str, start: int, end: int) -> set[int]:
+    """Indices of the sentences of `line` that the span [start, end) touches."""
+    bounds = [m.end() for m in _SENTENCE_END.finditer(line)]
+    return {sum(1 for x in bounds if x <= i) for i in (start, max(start, end - 1))} | {
+        k for k in range(len(bounds) + 1) if any(start <= x < end for x in bounds[k - 1:k])}
+
+
 def _one_statement(a: Claim, b: Claim, lines: list[str]) -> bool:
-    """Two claims taken from one sentence (or one line) of the text are one statement."""
+    """Two claims taken from one sentence of the text are one statement (a range or an "up to"
+    split into several pledges): never a contradiction of each other."""
+    if a.section != b.section:
+        return False
     qa, qb = _norm(a.quote), _norm(b.quote)
-    if a.section == b.section and (qa in qb or qb in qa):
+    if qa in qb or qb in qa:
         return True
-    return a.section == b.section and any(qa in ln and qb in ln for ln in lines)
+    for ln in lines:
+        ia, ib = ln.find(qa), ln.find(qb)
+        if ia >= 0 and ib >= 0 and _sentences(ln, ia, ia + len(qa)) & _sentences(ln, ib, ib + len(qb)):
+            return True
+    return False
 
 
 def lint_policy(policy: Policy, contract: Contract | None = None) -> list[Finding]:

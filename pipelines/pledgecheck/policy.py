@@ -64,6 +64,7 @@ class ClaimSpec(Strict):
     predicate: str | None = None
     value: Union[Scalar, list[str], dict[str, Any], None] = None
     data: ClaimData | None = None
+    yields_to_law: bool | None = None   # the statement says "unless otherwise required by law"
 
     @field_validator("predicate")
     @classmethod
