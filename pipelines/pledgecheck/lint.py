@@ -160,6 +160,11 @@ def _none(p):
     return []
 
 
+def _completion(p):
+    # a right with no stated response time: the claim keeps that no number is stated
+    return [_claim(p, "response_deadline", Value("word", text="unstated"))]
+
+
 # check name -> pledge -> claims (the lead moves each function into its check's folder, #20)
 CLAIMS: dict[str, Callable[[Pledge], list[Claim]]] = {
     "retention": _retention,
@@ -178,6 +183,7 @@ CLAIMS: dict[str, Callable[[Pledge], list[Claim]]] = {
     "backup_rotation": _backups,
     "tcf_strings": _none,            # a format rule on stored strings
     "pseudonymized": _none,          # a storage format
+    "request_completion": _completion,
 }
 
 

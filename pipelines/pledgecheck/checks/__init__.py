@@ -32,6 +32,7 @@ KINDS = (
     "backup_rotation",
     "tcf_strings",
     "pseudonymized",
+    "request_completion",
 )
 
 
