@@ -132,3 +132,25 @@ def test_lint_json(capsys):
     (pol,) = doc["policies"]
     con = [f for f in pol["findings"] if f["kind"] == "contradiction"]
     assert con and all(len(f["quotes"]) >= 2 and f["quotes"][0]["quote"] for f in con)
+
+
+def test_docs_list_every_bundled_contradiction_with_both_quotes(bundled):
+    import re
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "POLICIES.md").read_text(encoding="utf-8")
+    listed = doc.split("### The contradictions in the bundled policies", 1)[1]
+    for pid, (pol, findings) in bundled.items():
+        con = [f for f in findings if f.kind == "contradiction"]
+        m = re.search(rf"^### {pid} \((\d+)\)$", listed, re.M)
+        assert m and int(m.group(1)) == len(con), f"{pid}: docs/POLICIES.md lists another number (re-run the list)"
+        section = listed[m.end():].split("\n### ", 1)[0]
+        for f in con:
+            for ref, (_, quote) in zip(f.pledges, f.quotes):
+                assert f"`{ref}`" in section and quote in section, (pid, ref)
+
+
+def test_no_implicit_consent_is_compared_with_by_using_our_website(bundled):
+    pol, findings = bundled["lustmonster"]
+    refs = {" ".join(u.quote.split()): f"lustmonster.unverifiable-{i}" for i, u in enumerate(pol.unverifiable, 1)}
+    no_implicit = next(r for q, r in refs.items() if q.startswith("We do not rely on implicit consent"))
+    by_using = next(r for q, r in refs.items() if q.startswith("By using our website, you consent"))
+    assert [f for f in findings if f.kind == "contradiction" and {no_implicit, by_using} <= set(f.pledges)]
