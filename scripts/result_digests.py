@@ -21,10 +21,7 @@ from pathlib import Path
 
 from pledgecheck.pipeline import check_export
 from pledgecheck.policy import load_policy, policies_dir
-try:
-    from pledgecheck.synth import generate_world
-except ImportError:  # before the generator moved to pledgecheck.synth
-    from pledgecheck.generate import generate_world
+from pledgecheck.synth import generate_world
 
 AS_OF = date(2026, 11, 1)
 WORLDS = [(1, 300, "parquet"), (7, 200, "mixed")]

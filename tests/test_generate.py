@@ -1,4 +1,4 @@
-"""The synthetic generator and its ground truth (pledgecheck.generate, pledgecheck.truth).
+"""The synthetic generator and its ground truth (pledgecheck.synth.generate, pledgecheck.synth.truth).
 
 Independent of the CLI and of the SQL checks: determinism, files against the manifest in every
 format, the truth recomputed from what ingestion reads back, hand-worked truth cases, the
@@ -19,14 +19,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pledgecheck import generate
-from pledgecheck import truth as T
+from pledgecheck.synth import generate
+from pledgecheck.synth import truth as T
 from pledgecheck.calendars import add_business_days, next_working_day
 from pledgecheck.contract import load_contract
 from pledgecheck.duration import Duration
 from pledgecheck.engine import connect
 from pledgecheck.errors import PolicyError
-from pledgecheck.generate import generate_world
+from pledgecheck.synth.generate import generate_world
 from pledgecheck.ingest import ingest
 from pledgecheck.policy import load_policy, parse_policy, policies_dir
 

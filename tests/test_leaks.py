@@ -7,7 +7,7 @@ from pledgecheck.adhoc import scan_path
 from pledgecheck.pipeline import check_export, write_report
 from pledgecheck.policy import load_policy, policies_dir
 
-generate = pytest.importorskip("pledgecheck.generate")
+generate = pytest.importorskip("pledgecheck.synth.generate")
 AS_OF = date(2026, 11, 1)
 SALT = "leak-test-salt-4f9c2b"
 

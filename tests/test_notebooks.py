@@ -161,13 +161,13 @@ def test_missing_export_is_generated_or_explained(tmp_path, monkeypatch):
 
     pol = parse_policy(TINY_POLICY, "tiny.yaml")
     made = []
-    fake = types.ModuleType("pledgecheck.generate")
+    fake = types.ModuleType("pledgecheck.synth.generate")
     fake.generate_world = lambda out, policy, **kw: (made.append((out, policy.id, kw)),
                                                     build_world(Path(out), broken=False))
-    monkeypatch.setitem(sys.modules, "pledgecheck.generate", fake)
+    monkeypatch.setitem(sys.modules, "pledgecheck.synth.generate", fake)
     assert nb.ensure_export(tmp_path / "sample", pol, AS_OF) == tmp_path / "sample"
     assert made and made[0][1] == "tiny" and (tmp_path / "sample" / "support_tickets.csv").exists()
-    monkeypatch.setitem(sys.modules, "pledgecheck.generate", None)  # generator not available
+    monkeypatch.setitem(sys.modules, "pledgecheck.synth.generate", None)  # generator not available
     with pytest.raises(FileNotFoundError, match="export_dir"):
         nb.ensure_export(tmp_path / "other", pol, AS_OF)
 
@@ -242,9 +242,9 @@ def test_report_folder_holds_no_personal_data_and_no_salt(tiny_report):
 @pytest.fixture(scope="module")
 def generated_export(tmp_path_factory):
     try:
-        from pledgecheck.generate import generate_world
+        from pledgecheck.synth.generate import generate_world
     except ImportError:
-        pytest.skip("pledgecheck.generate is not there yet: notebooks are run on the hand-built export only")
+        pytest.skip("pledgecheck.synth.generate is not there yet: notebooks are run on the hand-built export only")
     from pledgecheck.policy import load_policy, resolve_policy
 
     out = tmp_path_factory.mktemp("generated") / "export"

@@ -23,7 +23,7 @@ if WHY:
 
 from conftest import edge_case  # noqa: E402
 
-from pledgecheck import generate  # noqa: E402
+from pledgecheck.synth import generate  # noqa: E402
 from pledgecheck.checks import macros_sql  # noqa: E402
 from pledgecheck.engine import connect  # noqa: E402
 from pledgecheck.ingest import ingest  # noqa: E402

@@ -7,7 +7,7 @@ import pytest
 from pledgecheck.pipeline import check_export
 from pledgecheck.policy import load_policy, policies_dir
 
-generate = pytest.importorskip("pledgecheck.generate", reason="the generator is not there yet")
+generate = pytest.importorskip("pledgecheck.synth.generate", reason="the generator is not there yet")
 
 POLICIES = sorted(p.stem for p in policies_dir().glob("*.yaml"))
 AS_OF = date(2026, 11, 1)

@@ -291,7 +291,7 @@ def run_subset(policy: str, export: str) -> dict:
 def run_generate(policy: str, export: str, events: int, accounts: int, workers: int = 1) -> dict:
     """Generate a benchmark world: shards built by `workers` processes, no ground truth (the
     benchmark compares engines, not counts; the tests check the counts)."""
-    from .generate import generate_world
+    from .synth.generate import generate_world
 
     t0 = time.perf_counter()
     manifest = generate_world(Path(export), load_policy(resolve_policy(policy)), seed=1, accounts=accounts,

@@ -154,7 +154,7 @@ def generate(
                                              "40% faster, for benchmark worlds)")] = True,
 ) -> None:
     """Write a synthetic export folder with planted violations and its ground-truth manifest."""
-    from .generate import generate_world
+    from .synth.generate import generate_world
     from .policy import load_policy, resolve_policy
 
     pol = load_policy(resolve_policy(policy))
@@ -322,7 +322,7 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out")] = REPORTS_DIR,
 ) -> None:
     """Quick start: generate the bundled sample (if missing), check it, write and summarize the report."""
-    from .generate import generate_world
+    from .synth.generate import generate_world
     from .policy import load_policy, resolve_policy
 
     if not (SAMPLE_DIR / "manifest.json").exists():

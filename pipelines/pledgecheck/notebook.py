@@ -62,15 +62,15 @@ def family_of(kind: str) -> str | None:
 
 
 def ensure_export(export_dir: str | Path, policy: Policy, as_of: date, accounts: int = 1000, seed: int = 1) -> Path:
-    """The export folder; generated with pledgecheck.generate when it is missing or empty."""
+    """The export folder; generated with pledgecheck.synth.generate when it is missing or empty."""
     export = Path(export_dir)
     if export.is_dir() and any(export.iterdir()):
         return export
     try:
-        from .generate import generate_world
+        from .synth.generate import generate_world
     except ImportError:
         raise FileNotFoundError(
-            f"{export}: no export here, and pledgecheck.generate is not available to create one; point "
+            f"{export}: no export here, and pledgecheck.synth.generate is not available to create one; point "
             f"export_dir at an export folder") from None
     generate_world(export, policy, seed=seed, accounts=accounts, as_of=as_of)
     return export

@@ -1,6 +1,6 @@
 """Ground truth: an independent Python implementation of docs/CHECKS.md.
 
-The generator (`pledgecheck.generate`) uses it to compute, for every pledge, the exact number
+The generator (`pledgecheck.synth.generate`) uses it to compute, for every pledge, the exact number
 of violations, exempt records and population over the rows it writes; the SQL checks are then
 tested for equality against those numbers. Nothing here reads or renders the SQL checks.
 
@@ -10,7 +10,7 @@ same table. Frames hold the contract columns typed as the ingestion types them (
 naive UTC `Datetime("us")`, dates as `Date`); columns starting with `_` are ignored.
 
 Decisions on points CHECKS.md leaves open are listed under "Generator notes" in the docstring
-of `pledgecheck.generate`.
+of `pledgecheck.synth.generate`.
 """
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
-from .calendars import business_days
-from .contract import Contract, Table, load_contract
-from .detectors import EMAIL
-from .duration import Duration
-from .policy import Pledge, Policy
+from ..calendars import business_days
+from ..contract import Contract, Table, load_contract
+from ..detectors import EMAIL
+from ..duration import Duration
+from ..policy import Pledge, Policy
 
 US = "datetime64[us]"
 DAY = "datetime64[D]"
@@ -607,7 +607,7 @@ def tcf_strings(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> n
     """docs/CHECKS.md#tcf_strings: each non-blank string in scope; violation when it does not
     decode or breaks one of the rules (the decoder is pledgecheck.tcf, tested on its own and
     cross-checked with iab-tcf; the rules are re-implemented here)."""
-    from . import tcf
+    from .. import tcf
 
     p = pledge.params
     text = df[p.column].cast(pl.Utf8)

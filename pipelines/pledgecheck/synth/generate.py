@@ -4,7 +4,7 @@
 company (accounts, orders, payments, web access logs, consents, marketing, requests, tickets,
 backups, affiliate exports...) plus `manifest.json`, and returns the manifest. For every pledge
 of the policy the manifest holds the exact expected `violations`, `exempt` and `population`,
-computed over exactly the rows written by `pledgecheck.truth`, a Python implementation of
+computed over exactly the rows written by `pledgecheck.synth.truth`, a Python implementation of
 docs/CHECKS.md written independently of the SQL checks.
 
 The data are plausible and deterministic for a seed: a few heavy users, an evening-heavy
@@ -97,11 +97,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__, tcf
-from .contract import Contract, load_contract
-from .duration import Duration
-from .checks import get as get_check
-from .policy import Pledge, Policy
+from .. import __version__, tcf
+from ..contract import Contract, load_contract
+from ..duration import Duration
+from ..checks import get as get_check
+from ..policy import Pledge, Policy
 from .truth import (
     DAY, EXEMPT, IP4_FULL, IP4_TRUNC, IP6_FULL, IP6_TRUNC, OK, US, VIOLATION, Context, Truth, add_to_dates,
     add_to_instants, card_brand, consent_covered, day_of, deadline_due, ip_class, opted_out, outcomes,
@@ -1579,7 +1579,7 @@ class World:
         days = [np.datetime64(d) for d in fixed if d < self.as_of]
         days += [self.A - np.timedelta64(k, "D") for k in range(1, 60) if (self.A - np.timedelta64(k, "D")).astype(
             "datetime64[D]").item().weekday() >= 5][:6]
-        from .calendars import holiday_set
+        from ..calendars import holiday_set
         named = [self.policy.policy.calendar] + [p.params.calendar for p in self.hints.of("deadline")]
         codes = sorted({c for c in named if c})
         for code in codes or ["GB-ENG"]:
