@@ -154,3 +154,17 @@ def test_no_implicit_consent_is_compared_with_by_using_our_website(bundled):
     no_implicit = next(r for q, r in refs.items() if q.startswith("We do not rely on implicit consent"))
     by_using = next(r for q, r in refs.items() if q.startswith("By using our website, you consent"))
     assert [f for f in findings if f.kind == "contradiction" and {no_implicit, by_using} <= set(f.pledges)]
+
+
+def test_report_contradictions_section_shows_both_quotes(tmp_path, bundled):
+    from pledgecheck.ingest import IngestReport
+    from pledgecheck.report import render_html
+    from pledgecheck.results import build_document
+
+    pol, findings = bundled["livejasmin"]
+    doc = build_document(pol, "2026-11-01", [], IngestReport(str(tmp_path), {}), findings)
+    html = render_html(doc, charts=False)
+    section = html.split("Contradictions inside the policy", 1)[1].split("<h2>", 1)[0]
+    from markupsafe import escape
+    quotes = [q for f in findings if f.kind == "contradiction" for _, q in f.quotes]
+    assert quotes and all(str(escape(q)) in section for q in quotes)
