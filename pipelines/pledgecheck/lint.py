@@ -160,6 +160,11 @@ def _none(p):
     return []
 
 
+def _minimum(p):
+    return [_claim(p, "min_retention", Value("min", p.params.period.approx_days(), math.inf,
+                                               f"at least {p.params.period}"))]
+
+
 def _completion(p):
     # a right with no stated response time: the claim keeps that no number is stated
     return [_claim(p, "response_deadline", Value("word", text="unstated"))]
@@ -184,6 +189,7 @@ CLAIMS: dict[str, Callable[[Pledge], list[Claim]]] = {
     "tcf_strings": _none,            # a format rule on stored strings
     "pseudonymized": _none,          # a storage format
     "request_completion": _completion,
+    "minimum_retention": _minimum,
 }
 
 

@@ -33,6 +33,7 @@ KINDS = (
     "tcf_strings",
     "pseudonymized",
     "request_completion",
+    "minimum_retention",
 )
 
 
