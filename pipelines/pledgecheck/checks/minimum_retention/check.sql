@@ -27,7 +27,7 @@ select
         else 'deleted_after_minimum'
     end as reason,
     case when deleted_at is not null and cast(deleted_at as date) < earliest
-         then date_diff('day', cast(deleted_at as date), earliest) * 1.0 end as measure,
+         then cast(date_diff('day', cast(deleted_at as date), earliest) as double) end as measure,
     segment,
     cast(date_trunc('month', start_at) as date) as period
 from scoped
