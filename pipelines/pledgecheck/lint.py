@@ -283,7 +283,8 @@ def _upper(a: Claim, b: Claim, rel: str) -> Verdict | None:
     inner = {"a_in_b": a, "b_in_a": b}.get(rel)
     if inner is stricter and inner.value.interval[1] <= looser.value.interval[0]:
         return ("refinement", f"{what}: a stricter rule for a subset of the records: {_both(a, b)}", stricter.ref)
-    why = (f"{what}: {_both(a, b)}; the statements set different limits for the same records, "
+    records = "the records both cover" if rel == "overlap" else "the same records"
+    why = (f"{what}: {_both(a, b)}; the statements set different limits for {records}, "
            "so a record kept (or handled) between them breaks one of them")
     if inner is looser:
         why = (f"{what}: {_both(a, b)}; the narrower statement allows more than the general one, "
