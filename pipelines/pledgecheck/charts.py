@@ -126,8 +126,12 @@ def by_segment(p: dict) -> alt.Chart | None:
 def pledge_chart(p: dict) -> alt.TopLevelMixin | None:
     if p["status"] not in ("kept", "broken") or not p["population"]:
         return None
-    parts = [c for c in (over_time(p) if p["check"] in ("consent_coverage", "optout_latency") else None,
-                         distribution(p), by_segment(p) if p["check"] == "deadline" else None) if c is not None]
+    from .checks import registry
+
+    kind = registry().get(p["check"])
+    names = kind.report_charts if kind is not None else ("distribution",)
+    draw = {"over_time": over_time, "distribution": distribution, "by_segment": by_segment}
+    parts = [c for c in (draw[n](p) for n in names) if c is not None]
     if not parts:
         return None
     return alt.vconcat(*parts) if len(parts) > 1 else parts[0]

@@ -279,7 +279,11 @@ def relation(a: Data, b: Data) -> str:
         return "disjoint"
     cat = _cat_rel(a.category, b.category)
     if cat is None:
-        return "disjoint"
+        # unrelated categories are other data, unless both name a table they share: a record
+        # (a row) is kept or deleted whole, whichever of its columns a statement names
+        if not (a.tables and b.tables and a.tables & b.tables):
+            return "disjoint"
+        cat = "same"
     if a.tables and b.tables and not a.tables & b.tables:
         return "disjoint"
     wa, wb = dict(a.where), dict(b.where)

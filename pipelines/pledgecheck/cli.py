@@ -232,6 +232,7 @@ def _run(policy: str, export: Path | str, as_of: date, out_dir: Path, salt: str 
     from .pipeline import check_export, write_report
 
     pol, s = _policy_and_salt(policy, salt)
+    _print_draft_todos(pol)
     with _run_progress(len(pol.pledges)) as tick:
         result = check_export(pol, export, as_of, s, db, progress=tick, engine=engine, spark_master=spark_master)
     folder = write_report(result, out_dir, charts=charts)
@@ -297,10 +298,12 @@ def lint(
         findings = lint_policy(pol)
         doc["policies"].append({"policy": pol.id, "pledges": len(pol.pledges),
                                 "unverifiable": len(pol.unverifiable),
+                                "todo": {p.id: p.todo for p in pol.pledges if p.todo},
                                 "findings": [f.to_dict() for f in findings]})
         if not as_json:
             out.print(f"[bold]{pol.id}[/bold]: {len(pol.pledges)} pledges, {len(pol.unverifiable)} unverifiable "
                       f"promises, {len(findings)} findings")
+            _print_draft_todos(pol)
             for f in findings:
                 print(f.render())
         n += sum(f.kind in ("contradiction", "orphan") for f in findings)
@@ -540,6 +543,42 @@ def report_cmd(
     for err in outcome.notebook_errors:
         console.print(f"[red]notebook failed[/red] {escape(str(err))}", markup=True, highlight=False)
     raise typer.Exit(outcome.exit_code)
+
+
+# ---------------------------------------------------------------- draft (issue #25)
+def _print_draft_todos(pol) -> None:
+    """A drafted policy whose todos are not all resolved says so (lint and run)."""
+    from .draft import todo_count
+
+    n = todo_count(pol)
+    if n:
+        console.print(f"[yellow]draft: {n} TODOs[/yellow] in {sum(bool(p.todo) for p in pol.pledges)} pledges of "
+                      f"{escape(pol.id)}: the drafter's best candidates are used until you review them "
+                      "(the `todo:` lines of the policy file)")
+
+
+@app.command()
+def draft(
+    policy_text: Annotated[Path, typer.Argument(help="the privacy policy as plain text, Markdown or HTML")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="write the draft policy YAML here "
+                                                   "(default: print it)")] = None,
+    policy_id: Annotated[Optional[str], typer.Option("--id", help="policy id (default: from the file name)")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="text | markdown | html (default: guessed)")] = None,
+) -> None:
+    """Draft the pledges of a policy from its text: periods, deadlines, ages, limits, negative pledges,
+    each with its quote and section; what could not be decided is listed under `todo:`."""
+    from .draft import draft_file
+
+    if fmt not in (None, "text", "markdown", "html"):
+        raise typer.BadParameter(f"--format {fmt!r}: use text, markdown or html")
+    doc, rendered = draft_file(policy_text, output, policy_id, None if fmt in (None, "text") else fmt)
+    todos = sum(len(p.get("todo", [])) for p in doc["pledges"])
+    if output is None:
+        print(rendered, end="")
+    console.print(f"{len(doc['pledges'])} pledges ({todos} TODOs to review), {len(doc['unverifiable'])} "
+                  f"unverifiable promises" + (f" -> {escape(str(output))}" if output else ""))
+    if output is not None:
+        console.print(f"next: review the TODOs, then `pledgecheck lint {escape(str(output))}`")
 
 
 def main() -> None:

@@ -95,6 +95,9 @@ class Pledge(Strict):
     section: str
     resolution: Literal["strictest", "this"] = "strictest"
     note: str | None = None
+    # A drafted pledge (`pledgecheck draft`) lists here what the drafter could not decide;
+    # the reviewer fixes the value and deletes the line. lint and run count what is left.
+    todo: list[str] = Field(default_factory=list)
     claim: list[ClaimSpec] = Field(default_factory=list)   # what the text says, where the params cannot
 
     @field_validator("claim", mode="before")

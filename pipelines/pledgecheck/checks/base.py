@@ -98,6 +98,8 @@ class Check:
     # label or a decoding error name what broke the pledge)
     outcomes: ClassVar[dict[str, str]] = {}
     measure_label: ClassVar[str | None] = None    # the unit of `measure`, for charts
+    # the report's charts of a pledge of this kind, in order (charts.py draws them)
+    report_charts: ClassVar[tuple[str, ...]] = ("distribution",)
     # fields that do not change what a pledge rules on (the linter groups pledges without them)
     terms: ClassVar[tuple[str, ...]] = ()
     # the check's SQL is a union of one independent search per table (see Rendered.parts)

@@ -24,6 +24,7 @@ class ConsentCoverage(Check):
     outcomes = {"null_time": "unknown", "future": "unknown", "covered": "ok", "no_consent": "violation",
                 "withdrawn": "violation", "expired": "violation"}
     measure_label = "days since the consent"
+    report_charts = ("over_time", "distribution")
     terms = ("validity", "threshold")
     CONSENT_TABLE = "consent_events"
 

@@ -32,6 +32,7 @@ class Deadline(Check):
     outcomes = {"not_started": "unknown", "future": "unknown", "on_time": "ok", "late": "violation",
                 "overdue": "violation", "due_soon": "due_soon", "open": "open"}
     measure_label = "days to respond"
+    report_charts = ("distribution", "by_segment")
     terms = ("limit", "extension", "due_soon", "next_working_day", "calendar")
 
     def validate_table(self, p: Params, t, v: Validator) -> None:

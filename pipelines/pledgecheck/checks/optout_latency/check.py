@@ -20,6 +20,7 @@ class OptoutLatency(Check):
     Params = Params
     outcomes = {"null_time": "unknown", "future": "unknown", "no_optout": "ok", "sent_after_optout": "violation"}
     measure_label = "days from opt-out to send"
+    report_charts = ("over_time", "distribution")
     terms = ("grace",)
 
     def bind(self, r: Render) -> dict:

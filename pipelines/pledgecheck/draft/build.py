@@ -1,0 +1,182 @@
+"""Assemble a draft policy file: pledges with ids, the unverifiable list, the calendar guess."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from ..errors import PolicyError
+from .rules import Drafter, Proposal, Unverifiable
+from .segment import is_html, norm, segment
+
+UNIT_TAG = {"years": "y", "months": "m", "days": "d", "business_days": "bd", "hours": "h"}
+HEADER = """\
+# DRAFT written by `pledgecheck draft` from {source}: review every pledge before use.
+#
+# Each pledge quotes the sentence it was read from and its section heading. Where the drafter
+# could not decide a value (which table, the event a period runs from, a consent purpose, the
+# holiday calendar) it filled in its best candidate and listed the question under `todo:`
+# with the other candidates. Review each one: fix the value, then delete the todo line.
+# `pledgecheck lint` and `pledgecheck run` print how many todos are left ("draft: N TODOs").
+#
+# Statements that promise something no export can show are under `unverifiable` with a
+# proposed reason; move one back to a pledge if your export can show it, or drop what is not
+# a promise. The drafter reads periods, deadlines, ages, counts and negative pledges; consent
+# requirements without a period ("only with your consent") are not drafted: add them by hand
+# (docs/POLICIES.md, consent_coverage).
+"""
+
+
+def _slug(s: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", s.lower()).strip("-") or "policy"
+
+
+def _num_tag(d: str) -> str:
+    n, unit = d.split(" ", 1)
+    unit = unit.replace(" ", "_")
+    unit = unit if unit.endswith("s") else unit + "s"
+    return f"{n}{UNIT_TAG.get(unit, unit)}"
+
+
+def _pledge_id(pid: str, p: Proposal) -> str:
+    prm = p.params
+    parts = [p.check.replace("_", "-")]
+    if isinstance(prm.get("table"), str):
+        parts.append(prm["table"].replace("_", "-"))
+    if "column" in prm:
+        parts.append(prm["column"].replace("_", "-"))
+    for k in ("period", "limit", "validity", "grace", "rotation"):
+        if k in prm:
+            parts.append(_num_tag(prm[k]))
+    for k in ("min_age", "max"):
+        if k in prm:
+            parts.append(str(prm[k]))
+    return f"{pid}." + "-".join(parts)
+
+
+def _calendar(text: str) -> tuple[str | None, str]:
+    """The holiday calendar of the country the text names most (an address, a regulator)."""
+    from holidays.registry import COUNTRIES
+
+    counts: Counter = Counter()
+    low = text
+    for _, (cls, code, *_rest) in COUNTRIES.items():
+        name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", cls)
+        n = len(re.findall(rf"\b{re.escape(name)}\b", low))
+        if n:
+            counts[code] += n
+    if not counts:
+        return None, "no country named in the text"
+    (code, n), *rest = counts.most_common()
+    others = ", ".join(f"{c} ({k})" for c, k in rest[:4])
+    return code, f"{code} is the country the text names most ({n} mentions" + (f"; then {others})" if others else ")")
+
+
+def draft_text(text: str, policy_id: str = "draft", name: str | None = None, source: str | None = None,
+               fmt: str | None = None) -> dict:
+    """A draft policy (a dict in the policy YAML format) from a policy's text."""
+    if not re.match(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$", policy_id):
+        raise PolicyError(f"policy id {policy_id!r}: use lowercase letters, digits and '-'")
+    drafter = Drafter()
+    units = segment(text, fmt)
+    pledges: list[dict] = []
+    unverifiable: list[dict] = []
+    seen_p: set = set()
+    seen_u: set = set()
+    ids: Counter = Counter()
+    needs_calendar = []
+    last_cell: tuple[int, dict] | None = None
+    for u in units:
+        got = drafter.read(u)
+        if u.kind == "cell" and last_cell and last_cell[0] == u.block - 1:
+            # a table flattened one cell per line: "Account details (inactive > 24 mo.)" then
+            # "Deleted after 24 months of inactivity" are one row and one pledge
+            prev = last_cell[1]
+            same = [x for x in got if isinstance(x, Proposal) and x.check == prev["check"] and x.params == prev["params"]]
+            if same:
+                prev["quote"] = f"{norm(prev['quote'])} {u.text}" if u.text not in prev["quote"] else prev["quote"]
+                got = [x for x in got if x not in same]
+        for item in got:
+            if isinstance(item, Unverifiable):
+                key = norm(item.quote)
+                if key in seen_u:
+                    continue
+                seen_u.add(key)
+                unverifiable.append({"quote": item.quote, "section": item.section or "(no heading)",
+                                     "reason": item.reason})
+                continue
+            key = (item.check, repr(sorted(item.params.items())), norm(item.quote), item.section)
+            if key in seen_p:
+                continue
+            seen_p.add(key)
+            pid = _pledge_id(policy_id, item)
+            ids[pid] += 1
+            if ids[pid] > 1:
+                pid = f"{pid}-{ids[pid]}"
+            d: dict = {"id": pid, "kind": item.kind, "check": item.check, "category": item.category,
+                       "params": item.params, "severity": "critical", "quote": item.quote,
+                       "section": item.section or "(no heading)"}
+            if item.note:
+                d["note"] = item.note
+            if item.todo:
+                d["todo"] = list(item.todo)
+            if any("business" in str(v) for v in item.params.values()) or "business" in str(
+                    item.params.get("extension", "")):
+                needs_calendar.append(d)
+            pledges.append(d)
+            if u.kind == "cell":
+                last_cell = (u.block, d)
+    # a pledge quoted from a sentence that also gave an unverifiable reading stays a pledge
+    quoted = {norm(p["quote"]) for p in pledges}
+    unverifiable = [u for u in unverifiable if norm(u["quote"]) not in quoted]
+    meta: dict = {"id": policy_id, "name": name or f"{policy_id} privacy policy (draft)"}
+    if source:
+        meta["source"] = source
+    if needs_calendar:
+        code, why = _calendar(text if not is_html(text) else re.sub(r"<[^>]+>", " ", text))
+        meta["calendar"] = code or "TODO"
+        for d in needs_calendar:
+            d.setdefault("todo", []).append(
+                f"calendar: business days need the holiday calendar of your company; {why}"
+                + ("" if code else "; set policy.calendar (e.g. GB-ENG, LU, US-CA)"))
+    return {"policy": meta, "pledges": pledges, "unverifiable": unverifiable}
+
+
+def render_yaml(doc: dict, source: str = "the policy text") -> str:
+    body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110, default_flow_style=False)
+    return HEADER.format(source=source) + "\n" + body
+
+
+def draft_file(path: str | Path, out: str | Path | None = None, policy_id: str | None = None,
+               fmt: str | None = None) -> tuple[dict, str]:
+    """Draft from a file; writes `out` when given. Returns the document and its YAML."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise PolicyError(f"{p}: cannot read the policy text ({getattr(e, 'strerror', None) or e})") from None
+    if not text.strip():
+        raise PolicyError(f"{p}: the policy text is empty")
+    if fmt is None and p.suffix.lower() in (".html", ".htm"):
+        fmt = "html"
+    pid = policy_id or _slug(p.stem)
+    source = None
+    if out is not None:
+        import os
+
+        source = os.path.relpath(p.resolve(), Path(out).resolve().parent)
+    doc = draft_text(text, pid, source=source, fmt=fmt)
+    rendered = render_yaml(doc, p.name)
+    if out is not None:
+        try:
+            Path(out).write_text(rendered, encoding="utf-8")
+        except OSError as e:
+            raise PolicyError(f"{out}: cannot write the draft ({e.strerror})") from None
+    return doc, rendered
+
+
+def todo_count(policy) -> int:
+    """How many todo lines a (drafted) policy still has."""
+    return sum(len(p.todo) for p in policy.pledges)
