@@ -285,26 +285,36 @@ def summary(folder: Annotated[Path, typer.Argument(help="a run folder (<out>/<po
 def lint(
     policies: Annotated[Optional[list[str]], typer.Argument(help="policy ids or YAML paths (default: all bundled)")] = None,
     strict: Annotated[bool, typer.Option(help="exit 1 when a contradiction or orphan is found")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")] = False,
 ) -> None:
-    """Check policy files: schema, contradictions, overlaps, unreachable rules, orphan checks."""
+    """Check policy files: schema, contradictions, refinements, overlaps, unreachable rules, orphan checks."""
     from .lint import lint_policy, orphans
     from .policy import load_all_bundled, load_policy, resolve_policy
 
     pols = [load_policy(resolve_policy(p)) for p in policies] if policies else load_all_bundled()
     n = 0
+    doc: dict = {"policies": [], "orphans": []}
     for pol in pols:
         findings = lint_policy(pol)
-        out.print(f"[bold]{pol.id}[/bold]: {len(pol.pledges)} pledges, {len(pol.unverifiable)} unverifiable "
-                  f"promises, {len(findings)} findings")
-        _print_draft_todos(pol)
-        for f in findings:
-            print(f.render())
+        doc["policies"].append({"policy": pol.id, "pledges": len(pol.pledges),
+                                "unverifiable": len(pol.unverifiable),
+                                "todo": {p.id: p.todo for p in pol.pledges if p.todo},
+                                "findings": [f.to_dict() for f in findings]})
+        if not as_json:
+            out.print(f"[bold]{pol.id}[/bold]: {len(pol.pledges)} pledges, {len(pol.unverifiable)} unverifiable "
+                      f"promises, {len(findings)} findings")
+            _print_draft_todos(pol)
+            for f in findings:
+                print(f.render())
         n += sum(f.kind in ("contradiction", "orphan") for f in findings)
     if not policies:
         orph = orphans(pols)
-        for f in orph:
-            print(f.render())
+        doc["orphans"] = [f.to_dict() for f in orph]
+        if not as_json:
+            for f in orph:
+                print(f.render())
         n += len(orph)
+    _emit(doc, as_json)
     raise typer.Exit(1 if strict and n else 0)
 
 

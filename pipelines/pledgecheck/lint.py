@@ -1,119 +1,486 @@
-"""The policy linter: contradictions, overlaps, unreachable rules and orphans.
+"""The policy linter: every statement as a typed claim, contradictions by meaning, refinements,
+overlaps, unreachable rules and orphans.
 
-Two pledges of one policy **rule on the same thing** when they use the same check on the same
-table and anchors, their jurisdictions overlap and their `where` filters can select a common
-row. If their numbers differ (7 vs 10 years, 30 days vs one month) that is a
-**contradiction**: both quotes and sections are reported and the strictest pledge wins unless
-one says `resolution: this`. The loser is kept in the report but marked superseded.
+Each pledge becomes one or more claims (`CLAIMS`: one function per check name, pledge -> claims);
+each unverifiable statement with a `claim:` block becomes a claim too (see pledgecheck.claims).
+Two claims are compared when their data can concern the same records (relation() is not
+'disjoint') and their predicates have a rule (RULES). Findings:
+
+* **contradiction**: no record can satisfy both (7 vs 10 years for the same records, a minimum
+  of 7 years vs a maximum of 5, "we do not rely on implicit consent" vs "by using our website
+  you consent", "receives no personal data" vs "receives username and country"). Both quotes,
+  both sections and one sentence saying why. Between two pledges of one predicate the strictest
+  wins unless one says `resolution: this`; the loser is superseded when the winner's scope
+  covers it.
+* **refinement**: a stricter rule for a subset of the records (contact forms 12 months inside
+  "support 3 years" when only one of them names contact forms), or a deadline restated with
+  its extension. Harmless; reported apart.
+* **overlap**: the same rule stated twice.
+
+Word values ("at any time", "without undue delay", "as required by law", "as long as needed",
+a 0-day grace whose quote states no delay) fix no number, so they are never compared as one.
+Two claims taken from one sentence of the policy text are one statement and never contradict.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+import re
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable
 
 from .checks import available_checks, header
-from .checks import get as get_check
+from .claims import BACKUPS, Claim, Data, PREDICATES, Value, parse_value, period, refine_from_quote, relation, where_key
 from .contract import Contract, load_contract
-from .policy import Pledge, Policy
+from .policy import ClaimSpec, Pledge, Policy
 
 
 @dataclass
 class Finding:
-    kind: str                 # contradiction | overlap | unreachable | orphan
+    kind: str                 # contradiction | refinement | overlap | unreachable | orphan
     policy: str
-    pledges: list[str]
+    pledges: list[str]        # pledge ids, or '<policy>.unverifiable-<n>' for unverifiable statements
     message: str
     quotes: list[tuple[str, str]] = field(default_factory=list)   # (section, quote) per pledge
     winner: str | None = None
     supersedes: bool = False   # the winner's scope covers the loser's: the loser is out of force
+    rule: str | None = None    # the predicate(s) compared
+    values: list[str] = field(default_factory=list)   # each claim's value as the text states it
+    checked: list[bool] = field(default_factory=list)  # per claim: a checked pledge or unverifiable
 
     def render(self) -> str:
         lines = [f"[{self.kind}] {self.policy}: {self.message}"]
-        for pid, (section, quote) in zip(self.pledges, self.quotes):
-            lines.append(f"    {pid}  (section: {section})")
+        for i, (pid, (section, quote)) in enumerate(zip(self.pledges, self.quotes)):
+            tag = "" if not self.checked or self.checked[i] else "  [unverifiable]"
+            lines.append(f"    {pid}  (section: {section}){tag}")
             lines.append(f"        \"{quote}\"")
         if self.winner:
             lines.append(f"    resolution: {self.winner} applies"
-                         + ("" if self.supersedes else " where both apply (scopes overlap only partly; both stay in force)"))
+                         + ("" if self.supersedes else " where both apply (its check does not measure every record "
+                                                       "of the other, so both stay in force)"))
         return "\n".join(lines)
 
-
-def rule_value(p: Pledge) -> tuple[float, bool, str] | None:
-    """(value used for comparison, smaller-is-stricter?, human text) of a pledge's rule."""
-    r = get_check(p.check).rule(p.params)
-    return None if r is None else (r.value, r.smaller_is_stricter, r.text)
-
-
-def scope_key(p: Pledge) -> tuple:
-    """What a pledge rules on, without its number (its check's `terms`) and filters."""
-    d = p.params.model_dump(by_alias=True, exclude={"where", *get_check(p.check).terms})
-    return tuple(sorted((k, str(v)) for k, v in d.items()))
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["quotes"] = [{"section": s, "quote": q} for s, q in self.quotes]
+        return d
 
 
-def _overlap(a: Pledge, b: Pledge) -> bool:
-    ja = None if a.jurisdictions == "all" else set(a.jurisdictions)
-    jb = None if b.jurisdictions == "all" else set(b.jurisdictions)
-    if ja is not None and jb is not None and not ja & jb:
+# ------------------------------------------------------------------ pledge -> claims, one function per check
+def _data(p: Pledge, *, tables=None, where=None, category=None, scope=None) -> Data:
+    prm = p.params
+    if tables is None:
+        t = getattr(prm, "table", None)
+        tables = [t] if t else []
+    return Data(category=category or p.category, tables=frozenset(tables),
+                where=where_key(getattr(prm, "where", None) if where is None else where),
+                scope=frozenset(scope or ()),
+                jurisdictions=None if p.jurisdictions == "all" else frozenset(p.jurisdictions))
+
+
+def _claim(p: Pledge, predicate: str, value: Value, data: Data | None = None) -> Claim:
+    return Claim(p.id, True, predicate, data or _data(p), value, p.section, p.quote, p.resolution, p.check)
+
+
+def _dur(d, quote: str, zero_is_unstated: bool = False, extension=None) -> Value:
+    v = period(d.approx_days(), str(d))
+    if extension is not None:
+        v = Value("period", v.lo, v.hi, f"{d} (+{extension} with notice)", extension=extension.approx_days())
+    return refine_from_quote(v, quote, zero_is_unstated=zero_is_unstated)
+
+
+def _retention(p):
+    excludes = frozenset(e for e in p.params.exceptions if e != "legal_hold")
+    return [_claim(p, "max_retention", _dur(p.params.period, p.quote), replace(_data(p), excludes=excludes))]
+
+
+def _deadline(p):
+    ext = p.params.extension.by if p.params.extension else None
+    return [_claim(p, "response_deadline", _dur(p.params.limit, p.quote, extension=ext))]
+
+
+def _consent(p):
+    prm = p.params
+    data = _data(p, where={**prm.where, "purpose": prm.purpose})
+    out = [_claim(p, "consent_mode", Value("mode", text="explicit"), data)]
+    if prm.validity is not None:
+        out.append(_claim(p, "consent_validity", _dur(prm.validity, p.quote), data))
+    return out
+
+
+def _optout(p):
+    return [_claim(p, "optout_delay", _dur(p.params.grace, p.quote, zero_is_unstated=True))]
+
+
+def _ip(p):
+    return [_claim(p, "anonymized_after", _dur(p.params.after, p.quote, zero_is_unstated=True))]
+
+
+def _cards(p):
+    tables = [] if p.params.tables == "all" else p.params.tables
+    return [_claim(p, "collected", Value("no", text="not kept"), _data(p, tables=tables, scope=["full_card_number"]))]
+
+
+def _column_empty(p):
+    return [_claim(p, "collected", Value("no", text="not kept"), _data(p, scope=[p.params.column]))]
+
+
+def _identifiers(p):
+    prm = p.params
+    d = _data(p)
+    d = Data(d.category, d.tables, d.where, d.scope, prm.table, d.jurisdictions)
+    # "no direct identifiers" names no field list: compared with nothing (only explicit lists are)
+    return [_claim(p, "recipient_fields", Value("no_identifiers", text="no direct identifiers"), d)]
+
+
+def _kanon(p):
+    return [_claim(p, "k_anonymity", Value("number", p.params.k, p.params.k, f"{p.params.k} people"))]
+
+
+def _usage(p):
+    prm = p.params
+    d = _data(p, where={**prm.where, "per": prm.per})
+    return [_claim(p, "usage_limit", Value("number", prm.max, prm.max, f"{prm.max} per {prm.per.replace('_', ' ')}"), d)]
+
+
+def _age(p):
+    return [_claim(p, "min_age", Value("number", p.params.min_age, p.params.min_age, f"{p.params.min_age} years"))]
+
+
+def _erasure(p):
+    return [_claim(p, "erasure_delay", _dur(p.params.grace, p.quote, zero_is_unstated=True),
+                   _data(p, tables=p.params.tables))]
+
+
+def _backups(p):
+    return [_claim(p, "erasure_delay", _dur(p.params.rotation, p.quote), _data(p, tables=[BACKUPS]))]
+
+
+def _none(p):
+    return []
+
+
+def _minimum(p):
+    return [_claim(p, "min_retention", Value("min", p.params.period.approx_days(), math.inf,
+                                               f"at least {p.params.period}"))]
+
+
+def _completion(p):
+    # a right with no stated response time: the claim keeps that no number is stated
+    return [_claim(p, "response_deadline", Value("word", text="unstated"))]
+
+
+# check name -> pledge -> claims (the lead moves each function into its check's folder, #20)
+CLAIMS: dict[str, Callable[[Pledge], list[Claim]]] = {
+    "retention": _retention,
+    "deadline": _deadline,
+    "consent_coverage": _consent,
+    "optout_latency": _optout,
+    "ip_truncation": _ip,
+    "card_numbers": _cards,
+    "column_empty": _column_empty,
+    "password_hash": _none,          # a storage format: no other statement can contradict it
+    "third_party_identifiers": _identifiers,
+    "k_anonymity": _kanon,
+    "usage_limit": _usage,
+    "minimum_age": _age,
+    "erasure_completeness": _erasure,
+    "backup_rotation": _backups,
+    "tcf_strings": _none,            # a format rule on stored strings
+    "pseudonymized": _none,          # a storage format
+    "request_completion": _completion,
+    "minimum_retention": _minimum,
+}
+
+
+def _apply(spec: ClaimSpec, base: Claim) -> Claim:
+    """A YAML claim block over a claim derived from params (or over an empty one)."""
+    kw: dict = {}
+    if spec.yields_to_law is not None:
+        kw["yields_to_law"] = spec.yields_to_law
+    if spec.predicate:
+        kw["predicate"] = spec.predicate
+    if spec.value is not None:
+        kw["value"] = parse_value(spec.value)
+    if spec.data is not None:
+        d, b = spec.data, base.data
+        kw["data"] = Data(
+            category=d.category or b.category,
+            tables=frozenset(d.tables) if d.tables is not None else b.tables,
+            where=where_key(d.where) if d.where is not None else b.where,
+            scope=frozenset(d.scope) if d.scope is not None else b.scope,
+            recipient=d.recipient if d.recipient is not None else b.recipient,
+            jurisdictions=(b.jurisdictions if d.jurisdictions is None else
+                           None if d.jurisdictions == "all" else frozenset(d.jurisdictions)),
+            excludes=b.excludes)
+    return base.with_(**kw)
+
+
+def _specs(claim) -> list[ClaimSpec]:
+    return claim if isinstance(claim, list) else [claim] if claim else []
+
+
+def claims_of(policy: Policy) -> list[Claim]:
+    """Every statement of the policy as typed claims: pledges, then unverifiable statements."""
+    out: list[Claim] = []
+    for p in policy.pledges:
+        # the data the check measures stays beside the claim: supersession is decided on it
+        derived = [c.with_(extra={"checked_data": c.data}) for c in CLAIMS.get(p.check, _none)(p)]
+        specs = _specs(p.claim)
+        # a block with the derived claim's predicate (or none) restates it as the text says it;
+        # a block with another predicate is one more statement the same sentence makes
+        base = derived[0] if derived else _claim(p, "collected", Value("yes", text="yes"))
+        over = [s for s in specs if derived and s.predicate in (None, base.predicate)]
+        if over:
+            derived[0] = _apply(over[0], base)
+        # another statement starts from the pledge's category and jurisdictions only
+        neutral = base.with_(data=Data(p.category, jurisdictions=base.data.jurisdictions))
+        out += derived + [_apply(s, neutral) for s in specs if s not in over]
+    for i, u in enumerate(policy.unverifiable, 1):
+        for s in _specs(u.claim):
+            blank = Claim(f"{policy.id}.unverifiable-{i}", False, s.predicate, Data("user"),
+                          parse_value(s.value), " ".join(u.section.split()), " ".join(u.quote.split()))
+            out.append(_apply(s, blank))
+    return out
+
+
+# ------------------------------------------------------------------ rules
+UPPER = {"max_retention", "response_deadline", "optout_delay", "erasure_delay", "anonymized_after",
+         "usage_limit", "consent_validity"}    # a limit: smaller is stricter
+LOWER = {"min_retention", "k_anonymity", "min_age"}   # a floor: larger is stricter
+
+Verdict = tuple[str, str, str | None]   # (kind, why, winner ref or None)
+
+
+def _both(a: Claim, b: Claim) -> str:
+    return f"\u201c{a.value}\u201d ({a.section}) vs \u201c{b.value}\u201d ({b.section})"
+
+
+def _upper(a: Claim, b: Claim, rel: str) -> Verdict | None:
+    ia, ib = a.value.interval, b.value.interval
+    what = f"{PREDICATES[a.predicate]} for {a.data.describe()}"
+    for x, y, inner in ((a, b, "b_in_a"), (b, a, "a_in_b")):
+        if x.value.text == "not indefinitely":
+            iy = y.value.interval
+            if iy is not None and iy[1] == math.inf and rel in ("same", inner):
+                return ("contradiction", f"{what}: {_both(x, y)}; data said never to be kept indefinitely is "
+                        "said elsewhere to be kept without limit", None)
+            return None
+    if ia is None or ib is None:
+        return None   # a word that fixes no number (at any time, by law, undue delay, unstated)
+    if (a.yields_to_law and b.value.legal) or (b.yields_to_law and a.value.legal):
+        return None   # "unless otherwise required by law" against a period the law sets
+    same_ceiling = ia[1] == ib[1] and (a.value.upto or b.value.upto)   # "up to N" allows less
+    if same_ceiling or (ia == ib and a.value.kind == b.value.kind):
+        if (a.value.extension or 0) != (b.value.extension or 0):
+            return ("refinement", f"{what}: the same limit, one statement also names an extension: {_both(a, b)}", None)
+        return ("overlap", f"{what}: the same rule stated twice: {_both(a, b)}", None)
+    vague = any(c.value.kind == "word" and c.value.text == "a few days" for c in (a, b))
+    if vague and ia[0] <= ib[1] and ib[0] <= ia[1]:
+        return None   # "a few days" and 5 days can both be true
+    stricter = a if (ia[1], ia[0]) < (ib[1], ib[0]) else b
+    looser = b if stricter is a else a
+    inner = {"a_in_b": a, "b_in_a": b}.get(rel)
+    if inner is stricter and inner.value.interval[1] <= looser.value.interval[0]:
+        return ("refinement", f"{what}: a stricter rule for a subset of the records: {_both(a, b)}", stricter.ref)
+    records = "the records both cover" if rel == "overlap" else "the same records"
+    why = (f"{what}: {_both(a, b)}; the statements set different limits for {records}, "
+           "so a record kept (or handled) between them breaks one of them")
+    if inner is looser:
+        why = (f"{what}: {_both(a, b)}; the narrower statement allows more than the general one, "
+               "which covers its records too")
+    return ("contradiction", why, _pick(a, b, stricter))
+
+
+def _lower(a: Claim, b: Claim, rel: str) -> Verdict | None:
+    ia, ib = a.value.interval, b.value.interval
+    if ia is None or ib is None:
+        return None
+    what = f"{PREDICATES[a.predicate]} for {a.data.describe()}"
+    if ia == ib:
+        return ("overlap", f"{what}: the same rule stated twice ({a.value})", None)
+    return ("refinement", f"{what}: {_both(a, b)}; the higher floor implies the lower one", None)
+
+
+def _min_max(a: Claim, b: Claim, rel: str) -> Verdict | None:
+    mn, mx = (a, b) if a.predicate == "min_retention" else (b, a)
+    imn, imx = mn.value.interval, mx.value.interval
+    if imn is None or imx is None or imn[0] <= imx[1]:
+        return None
+    return ("contradiction",
+            f"retention of {mx.data.describe()}: \u201c{mn.value}\u201d ({mn.section}) is a minimum above the "
+            f"maximum \u201c{mx.value}\u201d ({mx.section}), so every record is either deleted too early or kept too long",
+            None)
+
+
+def _wider(a: Claim, b: Claim, rel: str) -> Data:
+    return b.data if rel == "a_in_b" else a.data
+
+
+def _mode(a: Claim, b: Claim, rel: str) -> Verdict | None:
+    if a.value.text == b.value.text:
+        return None
+    return ("contradiction",
+            f"consent for {_wider(a, b, rel).describe()}: {_both(a, b)}; consent cannot be both explicit (opt-in) "
+            "and implied by using the service", None)
+
+
+def _fields(a: Claim, b: Claim, rel: str) -> Verdict | None:
+    if a.value.kind != "fields" or b.value.kind != "fields":
+        return None
+    fa, fb = a.value.items, b.value.items
+    if fa == fb:
+        return None
+    if not fa or not fb:
+        none, some = (a, b) if not fa else (b, a)
+        return ("contradiction",
+                f"{some.data.recipient or 'the recipient'}: \u201c{none.value}\u201d ({none.section}) vs "
+                f"\u201c{some.value}\u201d ({some.section}); a recipient said to receive no personal data is said "
+                "elsewhere to receive these fields", None)
+    return ("overlap", f"{a.data.recipient}: the lists of fields shared differ: {_both(a, b)}", None)
+
+
+def _collected(a: Claim, b: Claim, rel: str) -> Verdict | None:
+    if a.value.kind == b.value.kind:
+        return None
+    said = ("the data is said not to be kept and to be kept" if a.predicate == "collected" else
+            "the processing is said not to take place and to take place")
+    return ("contradiction", f"{_wider(a, b, rel).describe()}: {_both(a, b)}; {said}", None)
+
+
+RULES: dict[frozenset, Callable[[Claim, Claim, str], Verdict | None]] = {
+    **{frozenset([p]): _upper for p in UPPER},
+    **{frozenset([p]): _lower for p in LOWER},
+    frozenset(["min_retention", "max_retention"]): _min_max,
+    frozenset(["consent_mode"]): _mode,
+    frozenset(["recipient_fields"]): _fields,
+    frozenset(["collected"]): _collected,
+    frozenset(["performed"]): _collected,
+}
+
+
+def _pick(a: Claim, b: Claim, stricter: Claim) -> str:
+    if a.resolution == "this" and b.resolution != "this":
+        return a.ref
+    if b.resolution == "this" and a.resolution != "this":
+        return b.ref
+    return stricter.ref
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.split()).lower()
+
+
+def _source_lines(policy: Policy) -> list[str]:
+    if not policy.path or not policy.policy.source:
+        return []
+    for base in (Path(policy.path).parent, Path(policy.path).resolve().parents[1] / "shared" / "seeds"):
+        f = base / policy.policy.source
+        if f.exists():
+            return [_norm(x) for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return []
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+
+
+def _sentences(line: str, start: int, end: int) -> set[int]:
+    """Indices of the sentences of `line` that the span [start, end) touches."""
+    bounds = [m.end() for m in _SENTENCE_END.finditer(line)]
+    return {sum(1 for x in bounds if x <= i) for i in (start, max(start, end - 1))} | {
+        k for k in range(len(bounds) + 1) if any(start <= x < end for x in bounds[k - 1:k])}
+
+
+def _one_statement(a: Claim, b: Claim, lines: list[str]) -> bool:
+    """Two claims taken from one sentence of the text are one statement (a range or an "up to"
+    split into several pledges): never a contradiction of each other."""
+    if a.section != b.section:
         return False
-    wa, wb = getattr(a.params, "where", {}) or {}, getattr(b.params, "where", {}) or {}
-    for col in set(wa) & set(wb):
-        va = {str(v) for v in (wa[col] if isinstance(wa[col], list) else [wa[col]])}
-        vb = {str(v) for v in (wb[col] if isinstance(wb[col], list) else [wb[col]])}
-        if not va & vb:
-            return False
-    return True
+    qa, qb = _norm(a.quote), _norm(b.quote)
+    if qa in qb or qb in qa:
+        return True
+    for ln in lines:
+        ia, ib = ln.find(qa), ln.find(qb)
+        if ia >= 0 and ib >= 0 and _sentences(ln, ia, ia + len(qa)) & _sentences(ln, ib, ib + len(qb)):
+            return True
+    return False
 
 
 def lint_policy(policy: Policy, contract: Contract | None = None) -> list[Finding]:
     contract = contract or load_contract()
     out: list[Finding] = []
-    groups: dict[tuple, list[Pledge]] = {}
     for p in policy.pledges:
-        groups.setdefault(scope_key(p), []).append(p)
         out += _unreachable(policy, p, contract)
-    for members in groups.values():
-        for i, a in enumerate(members):
-            for b in members[i + 1:]:
-                if not _overlap(a, b):
-                    continue
-                ra, rb = rule_value(a), rule_value(b)
-                quotes = [(a.section, a.quote), (b.section, b.quote)]
-                if ra is None or rb is None or ra[0] == rb[0]:
-                    out.append(Finding("overlap", policy.id, [a.id, b.id],
-                                       "two pledges rule on the same records with the same terms", quotes))
-                    continue
-                winner = _winner(a, b, ra, rb)
-                loser = b if winner == a.id else a
-                win = a if winner == a.id else b
-                out.append(Finding(
-                    "contradiction", policy.id, [a.id, b.id],
-                    f"{a.check} on {getattr(a.params, 'table', 'the export')}: {ra[2]} vs {rb[2]}",
-                    quotes, winner, supersedes=_covers(win, loser)))
+    claims = claims_of(policy)
+    lines = _source_lines(policy)
+    for i, a in enumerate(claims):
+        for b in claims[i + 1:]:
+            rule = RULES.get(frozenset([a.predicate, b.predicate]))
+            if rule is None or a.ref == b.ref:
+                continue
+            rel = relation(a.data, b.data)
+            if rel == "disjoint" or _one_statement(a, b, lines):
+                continue
+            verdict = rule(a, b, rel)
+            if verdict is None:
+                continue
+            kind, why, winner = verdict
+            sup = False
+            if not (a.checked and b.checked):
+                winner = None   # strictest-wins decides between checked pledges only
+            if kind == "contradiction" and winner and a.predicate == b.predicate:
+                # the loser is out of force only when the winner's check measures all it measures
+                loser = b if winner == a.ref else a
+                crel = relation(a.extra["checked_data"], b.extra["checked_data"])
+                sup = crel == "same" or (crel == "a_in_b" and loser is a) or (crel == "b_in_a" and loser is b)
+            elif kind != "contradiction":
+                winner = None
+                if a.checked and b.checked and a.predicate == b.predicate and (a.resolution == "this") != (b.resolution == "this"):
+                    # a pledge that says `resolution: this` is the one in force for what both measure
+                    win, los = (a, b) if a.resolution == "this" else (b, a)
+                    crel = relation(win.extra["checked_data"], los.extra["checked_data"])
+                    winner = win.ref
+                    sup = crel == "same" or crel == ("a_in_b" if los is a else "b_in_a")
+            out.append(Finding(kind, policy.id, [a.ref, b.ref], why, [(a.section, a.quote), (b.section, b.quote)],
+                               winner, sup, "/".join(sorted({a.predicate, b.predicate})),
+                               [str(a.value), str(b.value)], [a.checked, b.checked]))
+    return _merge(out)
+
+
+GROUPED = {"consent_mode", "recipient_fields", "collected", "performed"}
+
+
+def _merge(findings: list[Finding]) -> list[Finding]:
+    """One statement contradicted by several claims of one value (e.g. "by using our website you
+    consent" against fifteen opt-in pledges) is one contradiction listing every quote."""
+    pair = [f for f in findings if f.kind == "contradiction" and f.rule in GROUPED]
+    if not pair:
+        return findings
+    count: dict[str, int] = {}
+    for f in pair:
+        for r in f.pledges:
+            count[r] = count.get(r, 0) + 1
+    groups: dict[tuple, Finding] = {}
+    out = []
+    for f in findings:
+        if f not in pair:
+            out.append(f)
+            continue
+        i = 0 if count[f.pledges[0]] >= count[f.pledges[1]] else 1
+        key = (f.rule, f.pledges[i], f.values[1 - i])
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = Finding(f.kind, f.policy, [f.pledges[i]], f.message, [f.quotes[i]], None, False,
+                                      f.rule, [f.values[i]], [f.checked[i]])
+            out.append(g)
+        else:
+            g.message = g.message.split(" [and ", 1)[0] + (
+                f" [and {len(g.pledges) - 1} more statements saying \u201c{f.values[1 - i]}\u201d]")
+        g.pledges.append(f.pledges[1 - i])
+        g.quotes.append(f.quotes[1 - i])
+        g.values.append(f.values[1 - i])
+        g.checked.append(f.checked[1 - i])
     return out
-
-
-def _covers(w: Pledge, x: Pledge) -> bool:
-    """True when every record `x` rules on is also ruled on by `w` (w's scope contains x's)."""
-    if w.jurisdictions != "all" and (x.jurisdictions == "all" or not set(x.jurisdictions) <= set(w.jurisdictions)):
-        return False
-    ww, wx = getattr(w.params, "where", {}) or {}, getattr(x.params, "where", {}) or {}
-    for col, val in ww.items():
-        if col not in wx:
-            return False
-        vw = {str(v) for v in (val if isinstance(val, list) else [val])}
-        vx = {str(v) for v in (wx[col] if isinstance(wx[col], list) else [wx[col]])}
-        if not vx <= vw:
-            return False
-    return True
-
-
-def _winner(a: Pledge, b: Pledge, ra, rb) -> str:
-    if a.resolution == "this" and b.resolution != "this":
-        return a.id
-    if b.resolution == "this" and a.resolution != "this":
-        return b.id
-    smaller_stricter = ra[1]
-    a_stricter = ra[0] < rb[0] if smaller_stricter else ra[0] > rb[0]
-    return a.id if a_stricter else b.id
 
 
 def _unreachable(policy: Policy, p: Pledge, contract: Contract) -> list[Finding]:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from . import paths
 from .checks import Validator, param_models
 from .checks import get as get_check
-from .checks.base import Strict
+from .checks.base import Scalar, Strict
 from .contract import Contract, fides_categories, load_contract
 from .duration import Duration
 from .errors import PolicyError
@@ -44,6 +44,45 @@ CheckParams = Annotated[Union[_PARAM_MODELS], Field(discriminator="check")]
 CHECK_PARAMS = {m.model_fields["check"].default: m for m in _PARAM_MODELS}
 
 
+# ---------------------------------------------------------------- typed claims (the linter's view)
+class ClaimData(Strict):
+    """What a statement is about, when the pledge's own params do not say it (or it has none)."""
+
+    category: str | None = None
+    tables: list[str] | None = None
+    where: dict[str, Union[Scalar, list[Scalar]]] | None = None
+    scope: list[str] | None = None        # the things the sentence names, e.g. [contact_forms, email]
+    recipient: str | None = None          # for recipient_fields: who receives the data
+    jurisdictions: list[Literal[JURISDICTIONS]] | Literal["all"] | None = None  # type: ignore[valid-type]
+
+
+class ClaimSpec(Strict):
+    """A statement as a typed claim (see pledgecheck.claims). On a pledge every field is optional
+    and overrides what the linter derives from the check's params; on an unverifiable statement
+    `predicate` and `value` are required."""
+
+    predicate: str | None = None
+    value: Union[Scalar, list[str], dict[str, Any], None] = None
+    data: ClaimData | None = None
+    yields_to_law: bool | None = None   # the statement says "unless otherwise required by law"
+
+    @field_validator("predicate")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        from .claims import PREDICATES
+        if v is not None and v not in PREDICATES:
+            raise ValueError(f"unknown predicate {v!r}; known: {', '.join(PREDICATES)}")
+        return v
+
+    @field_validator("value")
+    @classmethod
+    def _readable(cls, v):
+        from .claims import parse_value
+        if v is not None:
+            parse_value(v)
+        return v
+
+
 # ---------------------------------------------------------------- pledges and policies
 class Pledge(Strict):
     id: str
@@ -59,6 +98,12 @@ class Pledge(Strict):
     # A drafted pledge (`pledgecheck draft`) lists here what the drafter could not decide;
     # the reviewer fixes the value and deletes the line. lint and run count what is left.
     todo: list[str] = Field(default_factory=list)
+    claim: list[ClaimSpec] = Field(default_factory=list)   # what the text says, where the params cannot
+
+    @field_validator("claim", mode="before")
+    @classmethod
+    def _one_or_many(cls, v):
+        return [] if v is None else [v] if isinstance(v, dict) else v
 
     @model_validator(mode="before")
     @classmethod
@@ -97,6 +142,20 @@ class Unverifiable(Strict):
     quote: str
     section: str
     reason: str
+    claim: list[ClaimSpec] = Field(default_factory=list)   # compared by the linter with every other claim
+
+    @field_validator("claim", mode="before")
+    @classmethod
+    def _one_or_many(cls, v):
+        return [] if v is None else [v] if isinstance(v, dict) else v
+
+    @field_validator("claim")
+    @classmethod
+    def _complete(cls, v):
+        for c in v:
+            if c.predicate is None or c.value is None:
+                raise ValueError("a claim on an unverifiable statement needs 'predicate' and 'value'")
+        return v
 
 
 class PolicyMeta(Strict):
@@ -133,7 +192,7 @@ def _loc(loc: tuple, raw: dict) -> str:
     if len(parts) >= 2 and parts[0] in ("pledges", "unverifiable") and isinstance(parts[1], int):
         items = raw.get(parts[0]) or []
         ident = items[parts[1]].get("id") if parts[1] < len(items) and isinstance(items[parts[1]], dict) else None
-        where = f"{parts[0][:-1]} #{parts[1] + 1}" + (f" ({ident})" if ident else "")
+        where = f"{parts[0].removesuffix('s')} #{parts[1] + 1}" + (f" ({ident})" if ident else "")
         parts = parts[2:]
     # drop discriminator tags pydantic inserts (e.g. 'retention') from the field path
     fields = [str(p) for p in parts if not (isinstance(p, str) and p in CHECK_PARAMS)]
@@ -193,6 +252,23 @@ def validate_against_contract(pol: Policy, contract: Contract) -> list[str]:
         if not (getattr(p.params, "calendar", None) or pol.policy.calendar) and _needs_calendar(p.params):
             out.append(f"{where}: field 'params.calendar': business days and next_working_day need a holiday "
                        "calendar (e.g. LU, GB-ENG, US-CA) on the pledge or the policy")
+    for i, item in enumerate([*pol.pledges, *pol.unverifiable]):
+        where = f"pledge {item.id}" if isinstance(item, Pledge) else f"unverifiable #{i - len(pol.pledges) + 1}"
+        out += [f"{where}: {m}" for m in _claim_problems(item.claim, contract)]
+    return out
+
+
+def _claim_problems(claim, contract: Contract) -> list[str]:
+    out = []
+    for c in claim:
+        d = c.data
+        if d is None:
+            continue
+        if d.category and d.category not in fides_categories():
+            out.append(f"field 'claim.data.category': {d.category!r} is not a Fides data category")
+        for t in d.tables or []:
+            if t not in contract.tables and t != "backups":
+                out.append(f"field 'claim.data.tables': unknown table {t!r}; known: {', '.join(sorted(contract.tables))}")
     return out
 
 

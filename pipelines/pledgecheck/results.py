@@ -96,7 +96,7 @@ def build_document(policy: Policy, as_of: str, results: list[PledgeResult], inge
         "metrics": metrics or {},
         "lint": [{"kind": f.kind, "pledges": f.pledges, "message": f.message, "winner": f.winner,
                   "supersedes": f.supersedes,
-                  "sections": [q[0] for q in f.quotes]} for f in findings],
+                  "sections": [q[0] for q in f.quotes], "quotes": [q[1] for q in f.quotes]} for f in findings],
     }
 
 

@@ -32,6 +32,8 @@ KINDS = (
     "backup_rotation",
     "tcf_strings",
     "pseudonymized",
+    "request_completion",
+    "minimum_retention",
 )
 
 

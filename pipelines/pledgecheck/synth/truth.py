@@ -422,6 +422,27 @@ def deadline(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.n
     return _outcome(ctx.scope(pledge, table, df), ~ctx.known(start), np.where(done, ~on_time, overdue))
 
 
+def minimum_retention(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.ndarray:
+    """A deletion recorded before the anchor's date + period (deleted too early)."""
+    p = pledge.params
+    at, deleted = ctx.anchor(table, p.from_, df), ctx.anchor(table, p.deleted, df)
+    earliest = add_to_dates(day_of(at), p.period, ctx.calendar(p))
+    early = ~np.isnat(deleted) & (day_of(deleted) < earliest)
+    return _outcome(ctx.scope(pledge, table, df), ~ctx.known(at), early)
+
+
+def request_completion(ctx: Context, pledge: Pledge, table: str, df: pl.DataFrame) -> np.ndarray:
+    """Not completed and no recorded reason to be open (open ones count as kept, as for deadlines)."""
+    p = pledge.params
+    start, end = ctx.anchor(table, p.start, df), ctx.anchor(table, p.end, df)
+    reason = np.zeros(df.height, dtype=bool)
+    for a in p.open_while_missing:
+        reason |= np.isnat(ctx.anchor(table, a, df))
+    for a in p.open_while_set:
+        reason |= ~np.isnat(ctx.anchor(table, a, df))
+    return _outcome(ctx.scope(pledge, table, df), ~ctx.known(start), np.isnat(end) & ~reason)
+
+
 def _only(rows: np.ndarray | None, per_row, *columns) -> np.ndarray:
     """per_row(*columns) evaluated on the `rows` (a mask) only; False elsewhere."""
     n = len(columns[-1])
@@ -647,6 +668,7 @@ ROW_CHECKS = {
     "password_hash": password_hash, "third_party_identifiers": third_party_identifiers, "k_anonymity": k_anonymity,
     "minimum_age": minimum_age, "erasure_completeness": erasure_completeness, "backup_rotation": backup_rotation,
     "tcf_strings": tcf_strings, "pseudonymized": pseudonymized,
+    "request_completion": request_completion, "minimum_retention": minimum_retention,
 }
 
 
