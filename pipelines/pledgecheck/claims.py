@@ -324,3 +324,29 @@ def _covers(x: Data, y: Data, cat_ok: bool, wx: dict, wy: dict, jx, jy) -> bool:
         if col not in wy or not wy[col] <= vals:
             return False
     return True
+
+
+# ------------------------------------------------------------------ building a checked pledge's claims
+# (each check kind's `claims` in checks/<name>/check.py uses these)
+def pledge_data(p, *, tables=None, where=None, category=None, scope=None) -> Data:
+    """What a pledge is about: its category, tables, filters, named things and jurisdictions."""
+    prm = p.params
+    if tables is None:
+        t = getattr(prm, "table", None)
+        tables = [t] if t else []
+    return Data(category=category or p.category, tables=frozenset(tables),
+                where=where_key(getattr(prm, "where", None) if where is None else where),
+                scope=frozenset(scope or ()),
+                jurisdictions=None if p.jurisdictions == "all" else frozenset(p.jurisdictions))
+
+
+def pledge_claim(p, predicate: str, value: Value, data: Data | None = None) -> Claim:
+    return Claim(p.id, True, predicate, data or pledge_data(p), value, p.section, p.quote, p.resolution, p.check)
+
+
+def duration_value(d, quote: str, zero_is_unstated: bool = False, extension=None) -> Value:
+    """A pledge's duration as the text states it (a range, a ceiling, a word: see refine_from_quote)."""
+    v = period(d.approx_days(), str(d))
+    if extension is not None:
+        v = Value("period", v.lo, v.hi, f"{d} (+{extension} with notice)", extension=extension.approx_days())
+    return refine_from_quote(v, quote, zero_is_unstated=zero_is_unstated)

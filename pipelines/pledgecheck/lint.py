@@ -1,7 +1,7 @@
 """The policy linter: every statement as a typed claim, contradictions by meaning, refinements,
 overlaps, unreachable rules and orphans.
 
-Each pledge becomes one or more claims (`CLAIMS`: one function per check name, pledge -> claims);
+Each pledge becomes one or more claims (its check kind's `claims`, in checks/<name>/check.py);
 each unverifiable statement with a `claim:` block becomes a claim too (see pledgecheck.claims).
 Two claims are compared when their data can concern the same records (relation() is not
 'disjoint') and their predicates have a rule (RULES). Findings:
@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from .checks import available_checks, header
-from .claims import BACKUPS, Claim, Data, PREDICATES, Value, parse_value, period, refine_from_quote, relation, where_key
+from .checks import get as get_check
+from .claims import PREDICATES, Claim, Data, Value, parse_value, pledge_claim, relation, where_key
 from .contract import Contract, load_contract
 from .policy import ClaimSpec, Pledge, Policy
 
@@ -66,133 +67,6 @@ class Finding:
         return d
 
 
-# ------------------------------------------------------------------ pledge -> claims, one function per check
-def _data(p: Pledge, *, tables=None, where=None, category=None, scope=None) -> Data:
-    prm = p.params
-    if tables is None:
-        t = getattr(prm, "table", None)
-        tables = [t] if t else []
-    return Data(category=category or p.category, tables=frozenset(tables),
-                where=where_key(getattr(prm, "where", None) if where is None else where),
-                scope=frozenset(scope or ()),
-                jurisdictions=None if p.jurisdictions == "all" else frozenset(p.jurisdictions))
-
-
-def _claim(p: Pledge, predicate: str, value: Value, data: Data | None = None) -> Claim:
-    return Claim(p.id, True, predicate, data or _data(p), value, p.section, p.quote, p.resolution, p.check)
-
-
-def _dur(d, quote: str, zero_is_unstated: bool = False, extension=None) -> Value:
-    v = period(d.approx_days(), str(d))
-    if extension is not None:
-        v = Value("period", v.lo, v.hi, f"{d} (+{extension} with notice)", extension=extension.approx_days())
-    return refine_from_quote(v, quote, zero_is_unstated=zero_is_unstated)
-
-
-def _retention(p):
-    excludes = frozenset(e for e in p.params.exceptions if e != "legal_hold")
-    return [_claim(p, "max_retention", _dur(p.params.period, p.quote), replace(_data(p), excludes=excludes))]
-
-
-def _deadline(p):
-    ext = p.params.extension.by if p.params.extension else None
-    return [_claim(p, "response_deadline", _dur(p.params.limit, p.quote, extension=ext))]
-
-
-def _consent(p):
-    prm = p.params
-    data = _data(p, where={**prm.where, "purpose": prm.purpose})
-    out = [_claim(p, "consent_mode", Value("mode", text="explicit"), data)]
-    if prm.validity is not None:
-        out.append(_claim(p, "consent_validity", _dur(prm.validity, p.quote), data))
-    return out
-
-
-def _optout(p):
-    return [_claim(p, "optout_delay", _dur(p.params.grace, p.quote, zero_is_unstated=True))]
-
-
-def _ip(p):
-    return [_claim(p, "anonymized_after", _dur(p.params.after, p.quote, zero_is_unstated=True))]
-
-
-def _cards(p):
-    tables = [] if p.params.tables == "all" else p.params.tables
-    return [_claim(p, "collected", Value("no", text="not kept"), _data(p, tables=tables, scope=["full_card_number"]))]
-
-
-def _column_empty(p):
-    return [_claim(p, "collected", Value("no", text="not kept"), _data(p, scope=[p.params.column]))]
-
-
-def _identifiers(p):
-    prm = p.params
-    d = _data(p)
-    d = Data(d.category, d.tables, d.where, d.scope, prm.table, d.jurisdictions)
-    # "no direct identifiers" names no field list: compared with nothing (only explicit lists are)
-    return [_claim(p, "recipient_fields", Value("no_identifiers", text="no direct identifiers"), d)]
-
-
-def _kanon(p):
-    return [_claim(p, "k_anonymity", Value("number", p.params.k, p.params.k, f"{p.params.k} people"))]
-
-
-def _usage(p):
-    prm = p.params
-    d = _data(p, where={**prm.where, "per": prm.per})
-    return [_claim(p, "usage_limit", Value("number", prm.max, prm.max, f"{prm.max} per {prm.per.replace('_', ' ')}"), d)]
-
-
-def _age(p):
-    return [_claim(p, "min_age", Value("number", p.params.min_age, p.params.min_age, f"{p.params.min_age} years"))]
-
-
-def _erasure(p):
-    return [_claim(p, "erasure_delay", _dur(p.params.grace, p.quote, zero_is_unstated=True),
-                   _data(p, tables=p.params.tables))]
-
-
-def _backups(p):
-    return [_claim(p, "erasure_delay", _dur(p.params.rotation, p.quote), _data(p, tables=[BACKUPS]))]
-
-
-def _none(p):
-    return []
-
-
-def _minimum(p):
-    return [_claim(p, "min_retention", Value("min", p.params.period.approx_days(), math.inf,
-                                               f"at least {p.params.period}"))]
-
-
-def _completion(p):
-    # a right with no stated response time: the claim keeps that no number is stated
-    return [_claim(p, "response_deadline", Value("word", text="unstated"))]
-
-
-# check name -> pledge -> claims (the lead moves each function into its check's folder, #20)
-CLAIMS: dict[str, Callable[[Pledge], list[Claim]]] = {
-    "retention": _retention,
-    "deadline": _deadline,
-    "consent_coverage": _consent,
-    "optout_latency": _optout,
-    "ip_truncation": _ip,
-    "card_numbers": _cards,
-    "column_empty": _column_empty,
-    "password_hash": _none,          # a storage format: no other statement can contradict it
-    "third_party_identifiers": _identifiers,
-    "k_anonymity": _kanon,
-    "usage_limit": _usage,
-    "minimum_age": _age,
-    "erasure_completeness": _erasure,
-    "backup_rotation": _backups,
-    "tcf_strings": _none,            # a format rule on stored strings
-    "pseudonymized": _none,          # a storage format
-    "request_completion": _completion,
-    "minimum_retention": _minimum,
-}
-
-
 def _apply(spec: ClaimSpec, base: Claim) -> Claim:
     """A YAML claim block over a claim derived from params (or over an empty one)."""
     kw: dict = {}
@@ -225,11 +99,11 @@ def claims_of(policy: Policy) -> list[Claim]:
     out: list[Claim] = []
     for p in policy.pledges:
         # the data the check measures stays beside the claim: supersession is decided on it
-        derived = [c.with_(extra={"checked_data": c.data}) for c in CLAIMS.get(p.check, _none)(p)]
+        derived = [c.with_(extra={"checked_data": c.data}) for c in get_check(p.check).claims(p)]
         specs = _specs(p.claim)
         # a block with the derived claim's predicate (or none) restates it as the text says it;
         # a block with another predicate is one more statement the same sentence makes
-        base = derived[0] if derived else _claim(p, "collected", Value("yes", text="yes"))
+        base = derived[0] if derived else pledge_claim(p, "collected", Value("yes", text="yes"))
         over = [s for s in specs if derived and s.predicate in (None, base.predicate)]
         if over:
             derived[0] = _apply(over[0], base)

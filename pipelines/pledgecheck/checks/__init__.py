@@ -2,7 +2,7 @@
 `check.py`). Adding a kind is one folder and one line in KINDS (docs/ADDING_A_CHECK.md).
 
 Everything else asks the registry: the policy schema (the `check` field selects a kind's
-`Params`), the contract validation, the SQL (`render`), the linter's rule, the notebooks'
+`Params`), the contract validation, the SQL (`render`), the linter's claims, the notebooks'
 prose, the charts' labels and the benchmark's Great Expectations plan.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import import_module
 
-from .base import Check, Render, Rule, Validator
+from .base import Check, Render, Validator
 from .sql import (Binder, Rendered, first_anchor, header, macros_sql, record_id, render, scope, segment, subject,
                   template_path, template_text, used_params)
 
@@ -61,6 +61,6 @@ def param_models() -> tuple:
     return tuple(k.Params for k in registry().values())
 
 
-__all__ = ["Binder", "Check", "KINDS", "Render", "Rendered", "Rule", "Validator", "available_checks", "first_anchor",
+__all__ = ["Binder", "Check", "KINDS", "Render", "Rendered", "Validator", "available_checks", "first_anchor",
            "get", "header", "macros_sql", "param_models", "record_id", "registry", "render", "scope", "segment",
            "subject", "template_path", "template_text", "used_params"]

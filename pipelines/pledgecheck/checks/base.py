@@ -39,15 +39,6 @@ class TableParams(Strict):
     where: dict[str, Union[Scalar, list[Scalar]]] = Field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Rule:
-    """The number a pledge promises, for the linter's strictest-wins: `value` (days, or a
-    count), whether a smaller value is stricter, and the words for it."""
-
-    value: float
-    smaller_is_stricter: bool
-    text: str
-
 
 @dataclass
 class Render:
@@ -100,8 +91,6 @@ class Check:
     measure_label: ClassVar[str | None] = None    # the unit of `measure`, for charts
     # the report's charts of a pledge of this kind, in order (charts.py draws them)
     report_charts: ClassVar[tuple[str, ...]] = ("distribution",)
-    # fields that do not change what a pledge rules on (the linter groups pledges without them)
-    terms: ClassVar[tuple[str, ...]] = ()
     # the check's SQL is a union of one independent search per table (see Rendered.parts)
     union_of_tables: ClassVar[bool] = False
     reads_one_table: ClassVar[bool] = True
@@ -131,13 +120,14 @@ class Check:
         return self.outcomes
 
     # -- words, lint, charts, GX
-    def rule(self, params) -> Rule | None:
-        """The promised number, for strictest-wins between pledges that rule on the same thing."""
-        return None
-
     def threshold(self, params) -> float | None:
         """The share of records that must keep the pledge (None: all of them)."""
         return None
+
+    def claims(self, pledge) -> list:
+        """The pledge as typed claims for the linter (pledgecheck.claims): [] when no other
+        statement of a policy can contradict it (a storage format, say)."""
+        return []
 
     def describe(self, p: dict, params) -> str:
         """One paragraph: what the result's numbers mean (counts and rates only)."""
@@ -167,5 +157,5 @@ def rate(p: dict) -> str:
     return _rate(p)
 
 
-__all__ = ["Check", "Duration", "OUTCOMES", "Render", "Rule", "Scalar", "Strict", "TableParams", "Validator", "num",
+__all__ = ["Check", "Duration", "OUTCOMES", "Render", "Scalar", "Strict", "TableParams", "Validator", "num",
            "rate"]

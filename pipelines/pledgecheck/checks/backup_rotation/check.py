@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Literal
 
 from ...duration import Duration
-from ..base import Check, Render, Rule, Strict, Validator
+from ...claims import BACKUPS, pledge_claim, pledge_data, duration_value
+from ..base import Check, Render, Strict, Validator
 from ..erasure_completeness.check import ERASED, _erasure_text
 
 
@@ -20,7 +21,6 @@ class BackupRotation(Check):
     outcomes = {"within_rotation": "ok", "purged_in_time": "ok", "still_held": "violation",
                 "purged_late": "violation"}
     measure_label = "days held beyond the rotation"
-    terms = ("rotation",)
     reads_one_table = False
 
     def validate(self, p: Params, v: Validator) -> None:
@@ -30,11 +30,13 @@ class BackupRotation(Check):
         r.tables += ["backups", "erasure_log"]
         return {"erased": ERASED}
 
-    def rule(self, p: Params) -> Rule:
-        return Rule(p.rotation.approx_days(), True, f"purged within {p.rotation}")
 
     def describe(self, res: dict, p: Params | None) -> str:
         return _erasure_text(res, "backup copies still holding erased people beyond the rotation")
+
+    def claims(self, p) -> list:
+        return [pledge_claim(p, "erasure_delay", duration_value(p.params.rotation, p.quote),
+                             pledge_data(p, tables=[BACKUPS]))]
 
 
 CHECK = BackupRotation()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ...claims import Value, pledge_claim, pledge_data
 from ..base import Check, Render, Strict, Validator
 from ..sql import record_id, subject
 from ...engine import q
@@ -56,6 +57,11 @@ class CardNumbers(Check):
         names = list(contract.tables) if p.tables == "all" else p.tables
         return [(n, "ExpectColumnValuesToNotMatchRegex", {"column": c.name, "regex": r"\d(?:[ -]?\d){11,18}"})
                 for n in names for c in searched_columns(contract.table(n))]
+
+    def claims(self, p) -> list:
+        tables = [] if p.params.tables == "all" else p.params.tables
+        return [pledge_claim(p, "collected", Value("no", text="not kept"),
+                             pledge_data(p, tables=tables, scope=["full_card_number"]))]
 
 
 CHECK = CardNumbers()

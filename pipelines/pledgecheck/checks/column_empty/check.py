@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ...engine import q
+from ...claims import Value, pledge_claim, pledge_data
 from ..base import Check, Render, TableParams, Validator, rate
 from ..sql import first_anchor
 
@@ -30,6 +31,9 @@ class ColumnEmpty(Check):
 
     def gx_hints(self, p: Params, contract, as_of) -> list:
         return [(p.table, "ExpectColumnValuesToBeNull", {"column": p.column})]
+
+    def claims(self, p) -> list:
+        return [pledge_claim(p, "collected", Value("no", text="not kept"), pledge_data(p, scope=[p.params.column]))]
 
 
 CHECK = ColumnEmpty()

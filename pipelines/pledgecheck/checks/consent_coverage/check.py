@@ -6,7 +6,8 @@ from typing import Literal
 from pydantic import Field
 
 from ...duration import Duration
-from ..base import Check, Render, Rule, TableParams, Validator
+from ...claims import Value, pledge_claim, pledge_data, duration_value
+from ..base import Check, Render, TableParams, Validator
 from ..sql import Binder, first_anchor, scope, segment, subject, used_params
 
 
@@ -25,7 +26,6 @@ class ConsentCoverage(Check):
                 "withdrawn": "violation", "expired": "violation"}
     measure_label = "days since the consent"
     report_charts = ("over_time", "distribution")
-    terms = ("validity", "threshold")
     CONSENT_TABLE = "consent_events"
 
     def validate_table(self, p: Params, t, v: Validator) -> None:
@@ -56,10 +56,6 @@ class ConsentCoverage(Check):
                 ON c.subject_id = e.subject_id AND c.consent_at <= e.event_at"""
         return sql, used_params(b.params, sql)
 
-    def rule(self, p: Params) -> Rule | None:
-        if p.validity is None:
-            return None
-        return Rule(p.validity.approx_days(), True, f"valid {p.validity}")
 
     def threshold(self, p: Params) -> float:
         return p.threshold
@@ -76,6 +72,14 @@ class ConsentCoverage(Check):
                             if k != "covered")
             text += f" The {v:,} uncovered events, by reason: {why}."
         return text
+
+    def claims(self, p) -> list:
+        prm = p.params
+        data = pledge_data(p, where={**prm.where, "purpose": prm.purpose})
+        out = [pledge_claim(p, "consent_mode", Value("mode", text="explicit"), data)]
+        if prm.validity is not None:
+            out.append(pledge_claim(p, "consent_validity", duration_value(prm.validity, p.quote), data))
+        return out
 
 
 CHECK = ConsentCoverage()

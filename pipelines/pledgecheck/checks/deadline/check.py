@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Literal
 
 from ...duration import Duration
-from ..base import Check, Render, Rule, Strict, TableParams, Validator, num
+from ...claims import pledge_claim, duration_value
+from ..base import Check, Render, Strict, TableParams, Validator, num
 from ..sql import segment
 
 
@@ -33,7 +34,6 @@ class Deadline(Check):
                 "overdue": "violation", "due_soon": "due_soon", "open": "open"}
     measure_label = "days to respond"
     report_charts = ("distribution", "by_segment")
-    terms = ("limit", "extension", "due_soon", "next_working_day", "calendar")
 
     def validate_table(self, p: Params, t, v: Validator) -> None:
         v.anchor(t, p.start, "params.start")
@@ -70,12 +70,6 @@ class Deadline(Check):
                 "as_of_due": "CAST($as_of AS TIMESTAMP)" if hours else "$as_of",
                 "soon_due": soon, "segment": segment(t, "request_type", "jurisdiction")}
 
-    def rule(self, p: Params) -> Rule:
-        total, text = p.limit.approx_days(), str(p.limit)
-        if p.extension:
-            text += f" (+{p.extension.by} with notice)"
-            total += p.extension.by.approx_days() / 1000  # tie-breaker only
-        return Rule(total, True, text)
 
     def describe(self, res: dict, p: Params | None) -> str:
         pop, m = res["population"], res.get("measure") or {}
@@ -93,6 +87,10 @@ class Deadline(Check):
             text += (f"Time to respond (or, for open requests, time so far): median {num(m.get('p50'))} days, "
                      f"95th percentile {num(m.get('p95'))} days.")
         return text
+
+    def claims(self, p) -> list:
+        ext = p.params.extension.by if p.params.extension else None
+        return [pledge_claim(p, "response_deadline", duration_value(p.params.limit, p.quote, extension=ext))]
 
 
 CHECK = Deadline()

@@ -5,6 +5,7 @@ from typing import Literal
 
 from ...duration import Duration
 from ...engine import q
+from ...claims import pledge_claim, pledge_data, duration_value
 from ..base import Check, Render, Strict, Validator, num, rate
 from ..sql import first_anchor, record_id, subject
 
@@ -29,7 +30,6 @@ class ErasureCompleteness(Check):
     Params = Params
     outcomes = {"legal_hold": "exempt", "not_erased": "violation"}
     measure_label = "days since the erasure"
-    terms = ("grace",)
     reads_one_table = False
 
     def validate(self, p: Params, v: Validator) -> None:
@@ -57,6 +57,10 @@ def _erasure_text(res: dict, what: str) -> str:
     if res["exempt"]:
         text += f" {res['exempt']:,} are exempt under a legal hold."
     return text
+
+    def claims(self, p) -> list:
+        return [pledge_claim(p, "erasure_delay", duration_value(p.params.grace, p.quote, zero_is_unstated=True),
+                             pledge_data(p, tables=p.params.tables))]
 
 
 CHECK = ErasureCompleteness()

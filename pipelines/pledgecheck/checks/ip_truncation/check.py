@@ -7,7 +7,8 @@ from pydantic import Field
 
 from ...duration import Duration
 from ...engine import q
-from ..base import Check, Render, Rule, TableParams, Validator, rate
+from ...claims import pledge_claim, duration_value
+from ..base import Check, Render, TableParams, Validator, rate
 from ..sql import first_anchor
 
 
@@ -25,7 +26,6 @@ class IpTruncation(Check):
     # a full address's reason is 'full_ipv4' or 'full_ipv6' (a violation)
     outcomes = {"not_an_ip": "unknown", "null_time": "unknown", "future": "unknown", "truncated": "ok",
                 "within_window": "ok"}
-    terms = ("after",)
 
     def validate_table(self, p: Params, t, v: Validator) -> None:
         v.column(t, p.column, "params.column")
@@ -36,8 +36,6 @@ class IpTruncation(Check):
         p, t = r.params, r.table
         return {"column": q(p.column), "anchor": t.anchors[p.from_] if p.from_ else first_anchor(t)}
 
-    def rule(self, p: Params) -> Rule:
-        return Rule(p.after.approx_days(), True, f"truncated after {p.after}")
 
     def describe(self, res: dict, p: Params | None) -> str:
         return (f"**{res['violations']:,}** of {res['population']:,} logged IP addresses ({rate(res)}) are stored in "
@@ -47,6 +45,9 @@ class IpTruncation(Check):
         return [(p.table, "ExpectColumnValuesToMatchRegex",
                  {"column": p.column,
                   "regex": r"^(\d{1,3}\.\d{1,3}\.\d{1,3}\.0|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){0,2}::)$"})]
+
+    def claims(self, p) -> list:
+        return [pledge_claim(p, "anonymized_after", duration_value(p.params.after, p.quote, zero_is_unstated=True))]
 
 
 CHECK = IpTruncation()

@@ -6,7 +6,8 @@ from typing import Literal
 from pydantic import Field
 
 from ...engine import q
-from ..base import Check, Render, Rule, TableParams, Validator, rate
+from ...claims import Value, pledge_claim
+from ..base import Check, Render, TableParams, Validator, rate
 from ..sql import first_anchor, segment
 
 
@@ -21,7 +22,6 @@ class KAnonymity(Check):
     Params = Params
     outcomes = {"at_least_k": "ok", "below_k": "violation"}
     measure_label = "people in the shared cell"
-    terms = ("k",)
 
     def validate_table(self, p: Params, t, v: Validator) -> None:
         v.column(t, p.count_column, "params.count_column")
@@ -30,8 +30,6 @@ class KAnonymity(Check):
         return {"count_column": q(r.params.count_column), "k": r.b.bind(r.params.k), "anchor": first_anchor(r.table),
                 "segment": segment(r.table, "recipient")}
 
-    def rule(self, p: Params) -> Rule:
-        return Rule(float(p.k), False, f"k >= {p.k}")
 
     def describe(self, res: dict, p: Params | None) -> str:
         k = p.k if p else "k"
@@ -40,6 +38,9 @@ class KAnonymity(Check):
 
     def gx_hints(self, p: Params, contract, as_of) -> list:
         return [(p.table, "ExpectColumnValuesToBeBetween", {"column": p.count_column, "min_value": p.k})]
+
+    def claims(self, p) -> list:
+        return [pledge_claim(p, "k_anonymity", Value("number", p.params.k, p.params.k, f"{p.params.k} people"))]
 
 
 CHECK = KAnonymity()

@@ -6,7 +6,8 @@ from typing import Literal
 from pydantic import Field
 
 from ...duration import Duration
-from ..base import Check, Render, Rule, TableParams, Validator
+from ...claims import Value, pledge_claim
+from ..base import Check, Render, TableParams, Validator
 
 
 class Params(TableParams):
@@ -21,7 +22,6 @@ class MinimumAge(Check):
     outcomes = {"no_date_of_birth": "unknown", "null_time": "unknown", "future": "unknown", "of_age": "ok",
                 "under_age": "violation"}
     measure_label = "age in years"
-    terms = ("min_age",)
 
     def validate_table(self, p: Params, t, v: Validator) -> None:
         v.anchor(t, p.at, "params.at")
@@ -30,8 +30,10 @@ class MinimumAge(Check):
     def bind(self, r: Render) -> dict:
         return {"anchor": r.table.anchors[r.params.at], "min_age": Duration(years=r.params.min_age)}
 
-    def rule(self, p: Params) -> Rule:
-        return Rule(float(p.min_age), False, f"at least {p.min_age} years old")
+
+    def claims(self, p) -> list:
+        n = p.params.min_age
+        return [pledge_claim(p, "min_age", Value("number", n, n, f"{n} years"))]
 
 
 CHECK = MinimumAge()

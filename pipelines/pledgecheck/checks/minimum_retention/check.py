@@ -3,11 +3,14 @@ out). The counterpart of `retention`: "kept at least 7 years" is broken by a rec
 is recorded (a row left with its deletion instant) before its anchor + period."""
 from __future__ import annotations
 
+import math
+
 from typing import Literal
 
 from pydantic import Field
 
 from ...duration import Duration
+from ...claims import Value, pledge_claim
 from ..base import Check, Render, TableParams, Validator, num, rate
 from ..sql import segment
 
@@ -45,6 +48,10 @@ class MinimumRetention(Check):
         if v:
             text += f" The earliest deletion came {num(m.get('violation_max'))} days too soon."
         return text
+
+    def claims(self, p) -> list:
+        return [pledge_claim(p, "min_retention", Value("min", p.params.period.approx_days(), math.inf,
+                                                       f"at least {p.params.period}"))]
 
 
 CHECK = MinimumRetention()

@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Literal
 
 from ...duration import Duration
-from ..base import Check, Render, Rule, TableParams, num, rate
+from ...claims import pledge_claim, duration_value
+from ..base import Check, Render, TableParams, num, rate
 from ..sql import segment
 
 
@@ -21,14 +22,11 @@ class OptoutLatency(Check):
     outcomes = {"null_time": "unknown", "future": "unknown", "no_optout": "ok", "sent_after_optout": "violation"}
     measure_label = "days from opt-out to send"
     report_charts = ("over_time", "distribution")
-    terms = ("grace",)
 
     def bind(self, r: Render) -> dict:
         r.tables.append("unsubscribes")
         return {"segment": segment(r.table, "channel")}
 
-    def rule(self, p: Params) -> Rule:
-        return Rule(p.grace.approx_days(), True, f"within {p.grace}")
 
     def describe(self, res: dict, p: Params | None) -> str:
         v, pop, m = res["violations"], res["population"], res.get("measure") or {}
@@ -37,6 +35,9 @@ class OptoutLatency(Check):
         if v and m.get("violation_p50") is not None:
             text += f" Median delay after the opt-out: {num(m.get('violation_p50'))} days."
         return text
+
+    def claims(self, p) -> list:
+        return [pledge_claim(p, "optout_delay", duration_value(p.params.grace, p.quote, zero_is_unstated=True))]
 
 
 CHECK = OptoutLatency()

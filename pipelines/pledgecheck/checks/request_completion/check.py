@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ...claims import Value, pledge_claim
 from ..base import Check, Render, TableParams, Validator, num, rate
 from ..sql import segment
 
@@ -64,6 +65,10 @@ class RequestCompletion(Check):
         if v and m.get("violation_max") is not None:
             text += f" The oldest has been open {num(m.get('violation_max'))} days."
         return text
+
+    def claims(self, p) -> list:
+        # a right with no stated response time: the claim keeps that no number is stated
+        return [pledge_claim(p, "response_deadline", Value("word", text="unstated"))]
 
 
 CHECK = RequestCompletion()

@@ -7,7 +7,8 @@ from typing import Literal
 from pydantic import Field
 
 from ...duration import Duration
-from ..base import Check, Render, Rule, TableParams, Validator, num, rate
+from ...claims import pledge_claim, pledge_data, duration_value
+from ..base import Check, Render, TableParams, Validator, num, rate
 
 
 class Params(TableParams):
@@ -23,7 +24,6 @@ class Retention(Check):
     Params = Params
     outcomes = {"null_time": "unknown", "future": "unknown", "within_period": "ok", "past_due": "violation"}
     measure_label = "days past the retention period"
-    terms = ("period",)
 
     def validate_table(self, p: Params, t, v: Validator) -> None:
         v.anchor(t, p.from_, "params.from")
@@ -50,8 +50,6 @@ class Retention(Check):
     def outcome_map(self, p: Params) -> dict[str, str]:
         return {**self.outcomes, **{ex: "exempt" for ex in p.exceptions}}
 
-    def rule(self, p: Params) -> Rule:
-        return Rule(p.period.approx_days(), True, str(p.period))
 
     def describe(self, res: dict, p: Params | None) -> str:
         v, pop, m = res["violations"], res["population"], res.get("measure") or {}
@@ -73,6 +71,13 @@ class Retention(Check):
             return [(p.table, "ExpectColumnValuesToBeBetween", {"column": col,
                                                                 "min_value": str(as_of - timedelta(days=days))})]
         return []
+
+    def claims(self, p) -> list:
+        from dataclasses import replace
+
+        excludes = frozenset(e for e in p.params.exceptions if e != "legal_hold")
+        return [pledge_claim(p, "max_retention", duration_value(p.params.period, p.quote),
+                             replace(pledge_data(p), excludes=excludes))]
 
 
 CHECK = Retention()

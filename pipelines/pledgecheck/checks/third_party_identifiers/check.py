@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ...engine import q
+from ...claims import Data, Value, pledge_claim, pledge_data
 from ..base import Check, Render, TableParams, Validator, rate
 from ..sql import first_anchor
 
@@ -40,6 +41,12 @@ class ThirdPartyIdentifiers(Check):
 
     def gx_hints(self, p: Params, contract, as_of) -> list:
         return [(p.table, "ExpectColumnValuesToBeNull", {"column": c}) for c in _columns(p, contract.table(p.table))]
+
+    def claims(self, p) -> list:
+        d = pledge_data(p)
+        d = Data(d.category, d.tables, d.where, d.scope, p.params.table, d.jurisdictions)
+        # "no direct identifiers" names no field list: compared with nothing (only explicit lists are)
+        return [pledge_claim(p, "recipient_fields", Value("no_identifiers", text="no direct identifiers"), d)]
 
 
 CHECK = ThirdPartyIdentifiers()

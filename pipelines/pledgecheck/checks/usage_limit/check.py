@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..base import Check, Render, Rule, TableParams
+from ...claims import Value, pledge_claim, pledge_data
+from ..base import Check, Render, TableParams
 from ..sql import first_anchor
 
 
@@ -20,15 +21,18 @@ class UsageLimit(Check):
     Params = Params
     outcomes = {"within_limit": "ok", "over_limit": "violation"}
     measure_label = "uses in the period"
-    terms = ("max",)
 
     def bind(self, r: Render) -> dict:
         p = r.params
         return {"anchor": first_anchor(r.table), "max": r.b.bind(p.max),
                 "unit": r.b.bind("month" if p.per == "calendar_month" else "year")}
 
-    def rule(self, p: Params) -> Rule:
-        return Rule(float(p.max), True, f"at most {p.max} per {p.per.replace('_', ' ')}")
+
+    def claims(self, p) -> list:
+        prm = p.params
+        d = pledge_data(p, where={**prm.where, "per": prm.per})
+        return [pledge_claim(p, "usage_limit",
+                             Value("number", prm.max, prm.max, f"{prm.max} per {prm.per.replace('_', ' ')}"), d)]
 
 
 CHECK = UsageLimit()
