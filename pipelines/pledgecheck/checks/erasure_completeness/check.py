@@ -48,6 +48,10 @@ class ErasureCompleteness(Check):
     def describe(self, res: dict, p: Params | None) -> str:
         return _erasure_text(res, "rows still held for people whose erasure was completed")
 
+    def claims(self, p) -> list:
+        return [pledge_claim(p, "erasure_delay", duration_value(p.params.grace, p.quote, zero_is_unstated=True),
+                             pledge_data(p, tables=p.params.tables))]
+
 
 def _erasure_text(res: dict, what: str) -> str:
     m = res.get("measure") or {}
@@ -57,10 +61,6 @@ def _erasure_text(res: dict, what: str) -> str:
     if res["exempt"]:
         text += f" {res['exempt']:,} are exempt under a legal hold."
     return text
-
-    def claims(self, p) -> list:
-        return [pledge_claim(p, "erasure_delay", duration_value(p.params.grace, p.quote, zero_is_unstated=True),
-                             pledge_data(p, tables=p.params.tables))]
 
 
 CHECK = ErasureCompleteness()
