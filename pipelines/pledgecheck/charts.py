@@ -10,8 +10,12 @@ from functools import lru_cache
 import altair as alt
 import polars as pl
 
-STATUS_COLORS = alt.Scale(domain=["kept", "broken", "not_checked", "error"],
-                          range=["#1a7f37", "#cf222e", "#9a6700", "#6e7781"])
+from . import verdict
+
+COLORS = {"broken": "#cf222e", "error": "#6e7781", "not_checked": "#9a6700", "no_data": "#54aeff",
+          "superseded": "#afb8c1", "kept": "#1a7f37"}
+STATUS_COLORS = alt.Scale(domain=[verdict.label(s) for s in verdict.STATUSES],
+                          range=[COLORS[s] for s in verdict.STATUSES])
 MEASURE_LABEL = {
     "retention": "days past the retention period",
     "deadline": "days to respond",
@@ -53,7 +57,7 @@ def _accepts_http_flag() -> bool:
 
 def status_overview(pledges: list[dict]) -> alt.Chart:
     """Pledges per kind, coloured by status."""
-    df = pl.DataFrame([{"kind": p["kind"], "status": p["status"]} for p in pledges if p.get("effective", True)])
+    df = pl.DataFrame([{"kind": p["kind"], "status": verdict.label(p["status"])} for p in pledges])
     agg = df.group_by("kind", "status").len("pledges").sort("kind")
     return (alt.Chart(agg.to_pandas()).mark_bar()
             .encode(y=alt.Y("kind:N", title=None, sort="-x"), x=alt.X("pledges:Q", title="pledges"),
@@ -128,7 +132,7 @@ def by_segment(p: dict) -> alt.Chart | None:
 
 
 def pledge_chart(p: dict) -> alt.TopLevelMixin | None:
-    if p["status"] not in ("kept", "broken") or not p["population"]:
+    if p["status"] not in verdict.MEASURED or not p["population"]:
         return None
     parts = [c for c in (over_time(p) if p["check"] in ("consent_coverage", "optout_latency") else None,
                          distribution(p), by_segment(p) if p["check"] == "deadline" else None) if c is not None]
@@ -138,7 +142,7 @@ def pledge_chart(p: dict) -> alt.TopLevelMixin | None:
 
 
 def pledge_svg(p: dict) -> str | None:
-    if p["status"] != "broken":
+    if p["status"] != verdict.BROKEN:
         return None
     chart = pledge_chart(p)
     return svg(chart) if chart is not None else None
