@@ -270,15 +270,16 @@ def short_id(pid: str, policy: str) -> str:
 
 def print_summary(doc: dict, folder: Path | None = None) -> None:
     s, m = doc["summary"], doc["meta"]
-    out.print(f"[bold]{escape(m['policy_name'])}[/bold] as of {m['as_of']}: {verdict_line(s)}")
+    say = lambda text, **kw: out.print(text, soft_wrap=True, **kw)  # noqa: E731  (one line each, also in logs)
+    say(f"[bold]{escape(m['policy_name'])}[/bold] as of {m['as_of']}: {verdict_line(s)}")
     qdoc = doc.get("quarantine") or {}
     for q in qdoc.get("lines", []):
         where = f" ({q['file']})" if q["file"] else ""
-        out.print(f"[yellow]quarantined[/yellow] {q['rows']:,} rows of {q['table']}{escape(where)}: "
+        say(f"[yellow]quarantined[/yellow] {q['rows']:,} rows of {q['table']}{escape(where)}: "
                   f"{escape(q['reason'])}", highlight=False)
     for t in qdoc.get("exceeded", []):
         share = qdoc["tables"][t]["share"]
-        out.print(f"[red]export damaged[/red] {t}: {share:.1%} of its rows could not be read, above "
+        say(f"[red]export damaged[/red] {t}: {share:.1%} of its rows could not be read, above "
                   f"--max-quarantine {qdoc['max_rate']:.1%}: the verdicts below may be wrong (exit 2)")
     broken = [p for p in doc["pledges"] if p["status"] == "broken"]
     if broken:
@@ -297,16 +298,16 @@ def print_summary(doc: dict, folder: Path | None = None) -> None:
             out.print("* some rows of its tables could not be read: the verdict may change")
     for p in doc["pledges"]:
         if p["status"] in ("not_checked", "error", "no_data"):
-            out.print(f"[yellow]{p['status'].replace('_', ' ')}[/yellow] {escape(short_id(p['pledge_id'], m['policy']))}: "
+            say(f"[yellow]{p['status'].replace('_', ' ')}[/yellow] {escape(short_id(p['pledge_id'], m['policy']))}: "
                       f"{escape(str(p['message']))}", highlight=False)
     sup = [p for p in doc["pledges"] if p["status"] == "superseded"]
     if sup:
-        out.print(f"{len(sup)} superseded by a stricter pledge of the same policy (report.html names the winners)"
+        say(f"{len(sup)} superseded by a stricter pledge of the same policy (report.html names the winners)"
                   + (": " + ", ".join(f"{short_id(p['pledge_id'], m['policy'])} by "
                                       f"{short_id(p['superseded_by'] or '', m['policy'])}" for p in sup)
                      if len(sup) <= 3 else ""), highlight=False)
     if folder:
-        out.print(f"report: {folder / 'report.html'}")
+        say(f"report: {escape(str(folder / 'report.html'))}", highlight=False)
 
 
 @app.command()
