@@ -117,7 +117,7 @@ def test_quarantined_rows_are_shown_and_fail_the_run_past_the_limit(tmp_path):
     write_table(export, "support_tickets", rows)
     res, doc = _run(tmp_path, export)
     out = " ".join(res.output.split())
-    assert re.search(r"quarantined 1 rows of support_tickets \(support_tickets\.csv\): \S", out), out
+    assert re.search(r"quarantined 1 row of support_tickets \(support_tickets\.csv\): \S", out), out
     assert doc["quarantine"]["lines"][0] == {"table": "support_tickets", "file": "support_tickets.csv",
                                              "reason": doc["quarantine"]["lines"][0]["reason"], "rows": 1}
     assert _by_id(doc)["t.tickets-24m"]["quarantined"] == {"support_tickets": 1}

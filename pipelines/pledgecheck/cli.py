@@ -160,17 +160,27 @@ def generate(
     workers: Annotated[int, typer.Option(min=1, help="shards built at once in worker processes (same files)")] = 1,
     truth: Annotated[bool, typer.Option(help="compute the ground truth into manifest.json (--no-truth: about "
                                              "40% faster, for benchmark worlds)")] = True,
+    plausible: Annotated[bool, typer.Option(help="a plausible month (the demo sample): violations planted in about "
+                                                 "a fifth of the pledges, a few empty registers, a few unreadable "
+                                                 "rows; default: violations for every pledge")] = False,
 ) -> None:
     """Write a synthetic export folder with planted violations and its ground-truth manifest."""
     from .generate import generate_world
     from .policy import load_policy, resolve_policy
 
     pol = load_policy(resolve_policy(policy))
+    if plausible:
+        from .realism import plausible as plausible_options
+
+        extra = plausible_options(pol, seed)
+    else:
+        extra = {}
     with _progress() as prog:
         task = prog.add_task("generating", total=None)
         manifest = generate_world(out_dir, pol, seed=seed, accounts=accounts, events=events, as_of=_date(as_of),
                                   fmt=fmt, access_log_format=access_log, workers=workers, truth=truth,
-                                  progress=lambda t, n: prog.update(task, description=f"generating {t}", advance=1))
+                                  progress=lambda t, n: prog.update(task, description=f"generating {t}", advance=1),
+                                  **extra)
     total = sum(manifest["tables"].values())
     known = (f"{len(manifest['expected'])} pledges with known truth" if manifest["expected"] is not None
              else "no ground truth (--no-truth)")
@@ -275,7 +285,7 @@ def print_summary(doc: dict, folder: Path | None = None) -> None:
     qdoc = doc.get("quarantine") or {}
     for q in qdoc.get("lines", []):
         where = f" ({q['file']})" if q["file"] else ""
-        say(f"[yellow]quarantined[/yellow] {q['rows']:,} rows of {q['table']}{escape(where)}: "
+        say(f"[yellow]quarantined[/yellow] {q['rows']:,} row{'s' if q['rows'] != 1 else ''} of {q['table']}{escape(where)}: "
                   f"{escape(q['reason'])}", highlight=False)
     for t in qdoc.get("exceeded", []):
         share = qdoc["tables"][t]["share"]
@@ -357,16 +367,13 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out")] = REPORTS_DIR,
 ) -> None:
     """Quick start: generate the bundled sample (if missing), check it, write and summarize the report."""
-    from .generate import generate_world
-    from .policy import load_policy, resolve_policy
+    from .realism import ensure_sample
 
-    if not (SAMPLE_DIR / "manifest.json").exists():
-        console.print(f"generating the sample export in {SAMPLE_DIR} ...")
-        generate_world(SAMPLE_DIR, load_policy(resolve_policy("lustmonster")), seed=1, accounts=1000,
-                       as_of=DEFAULT_AS_OF)
+    if ensure_sample(SAMPLE_DIR, DEFAULT_AS_OF):
+        console.print(f"generated the sample export in {SAMPLE_DIR}")
     code = _run(policy, SAMPLE_DIR, _date(as_of), out_dir, None, None, True)
-    console.print("(the sample has planted violations, so broken pledges are expected: exit code "
-                  f"{code} is what a scheduler would see)")
+    console.print("(the sample is a plausible month: violations are planted in about a fifth of the pledges; "
+                  f"exit code {code} is what a scheduler would see)")
     raise typer.Exit(0)
 
 
