@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -20,7 +21,27 @@ from rich.table import Table
 from .errors import PledgecheckError
 from .verdict import MAX_QUARANTINE
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
+DEVELOPER_COMMANDS = ("contract-doc", "sync-headers", "expectations")   # for maintainers of pledgecheck itself
+
+
+class _Help(TyperGroup):
+    """Top-level help: each command's whole first paragraph (never cut at '...'), the
+    developer commands in a section of their own."""
+
+    def format_commands(self, ctx, formatter) -> None:
+        groups: dict[bool, list[tuple[str, str]]] = {False: [], True: []}
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                groups[name in DEVELOPER_COMMANDS].append((name, cmd.get_short_help_str(limit=10_000)))
+        for dev, title in ((False, "Commands"), (True, "Developer commands (maintaining pledgecheck)")):
+            if groups[dev]:
+                with formatter.section(title):
+                    formatter.write_dl(groups[dev])
+
+
+app = typer.Typer(cls=_Help, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  pretty_exceptions_enable=False,
                   help="Check a company's exported data against the pledges of its privacy policy.")
 console = Console(stderr=True, soft_wrap=True)   # one line per message, also in a scheduler's log
 out = Console()
@@ -377,6 +398,22 @@ def demo(
     raise typer.Exit(0)
 
 
+@app.command()
+def policies() -> None:
+    """List the bundled policies: id, company, pledges, the promises no export can verify."""
+    from .policy import load_all_bundled
+
+    t = Table(title="Bundled policies (use the id with --policy, or give a YAML path of your own)")
+    t.add_column("id", no_wrap=True)
+    t.add_column("policy", overflow="fold", ratio=1)
+    for c in ("version", "pledges", "unverifiable"):
+        t.add_column(c, justify="right", no_wrap=True)
+    for pol in load_all_bundled():
+        t.add_row(pol.id, escape(pol.policy.name + (f" ({pol.policy.company})" if pol.policy.company else "")),
+                  escape(str(pol.policy.version or "-")), str(len(pol.pledges)), str(len(pol.unverifiable)))
+    out.print(t)
+
+
 @app.command("contract-doc")
 def contract_doc(
     target: Annotated[Path, typer.Argument(help="where to write the page")] = ROOT / "data" / "CONTRACT.md",
@@ -492,11 +529,12 @@ def deadline(
         _emit(doc, True)
         return
     t = Table(title=f"Request received {doc['received']}")
-    for c in ("regime", "clock starts", "due", "extended due", "extension applies"):
-        t.add_column(c)
+    t.add_column("regime or pledge", overflow="fold", ratio=1)   # whole names, folded: never two alike
+    for c in ("clock starts", "due", "extended due", "extended"):
+        t.add_column(c, no_wrap=True)
     for name, r in doc["regimes"].items():
-        t.add_row(name, r["start"] or "not started", r["due"] or "-", r["extended_due"] or "-",
-                  "yes" if r["extension_applies"] else "no")
+        t.add_row(escape(short_id(name, pol.id) if pol else name), r["start"] or "not started", r["due"] or "-",
+                  r["extended_due"] or "-", "yes" if r["extension_applies"] else "no")
     out.print(t)
 
 
