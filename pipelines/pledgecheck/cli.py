@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from .errors import PledgecheckError
-from .verdict import MAX_QUARANTINE
+from .verdict import BROKEN, MAX_QUARANTINE, SUPERSEDED, UNCHECKED
 
 DEVELOPER_COMMANDS = ("contract-doc", "sync-headers", "expectations")   # for maintainers of pledgecheck itself
 
@@ -312,7 +312,7 @@ def print_summary(doc: dict, folder: Path | None = None) -> None:
         share = qdoc["tables"][t]["share"]
         say(f"[red]export damaged[/red] {t}: {share:.1%} of its rows could not be read, above "
                   f"--max-quarantine {qdoc['max_rate']:.1%}: the verdicts below may be wrong (exit 2)")
-    broken = [p for p in doc["pledges"] if p["status"] == "broken"]
+    broken = [p for p in doc["pledges"] if p["status"] == BROKEN]
     if broken:
         t = Table(show_edge=False)
         t.add_column("pledge", overflow="fold", ratio=1)
@@ -328,10 +328,10 @@ def print_summary(doc: dict, folder: Path | None = None) -> None:
         if any(p.get("quarantined") for p in broken):
             out.print("* some rows of its tables could not be read: the verdict may change")
     for p in doc["pledges"]:
-        if p["status"] in ("not_checked", "error", "no_data"):
+        if p["status"] in UNCHECKED:
             say(f"[yellow]{p['status'].replace('_', ' ')}[/yellow] {escape(short_id(p['pledge_id'], m['policy']))}: "
                       f"{escape(str(p['message']))}", highlight=False)
-    sup = [p for p in doc["pledges"] if p["status"] == "superseded"]
+    sup = [p for p in doc["pledges"] if p["status"] == SUPERSEDED]
     if sup:
         say(f"{len(sup)} superseded by a stricter pledge of the same policy (report.html names the winners)"
                   + (": " + ", ".join(f"{short_id(p['pledge_id'], m['policy'])} by "
