@@ -308,6 +308,10 @@ def print_summary(doc: dict, folder: Path | None = None) -> None:
         where = f" ({q['file']})" if q["file"] else ""
         say(f"[yellow]quarantined[/yellow] {q['rows']:,} row{'s' if q['rows'] != 1 else ''} of {q['table']}{escape(where)}: "
                   f"{escape(q['reason'])}", highlight=False)
+    touched = [p for p in doc["pledges"] if p.get("quarantined")]
+    if touched:
+        say(f"  {len(touched)} pledges read these tables: their verdict may change once the rows are fixed "
+            "(report.html marks them)")
     for t in qdoc.get("exceeded", []):
         share = qdoc["tables"][t]["share"]
         say(f"[red]export damaged[/red] {t}: {share:.1%} of its rows could not be read, above "

@@ -72,12 +72,14 @@ def ensure_export(export_dir: str | Path, policy: Policy, as_of: date, accounts:
     if export.is_dir() and any(export.iterdir()):
         return export
     try:
-        from .realism import ensure_sample
+        from .generate import generate_world
+        from .realism import plausible
     except ImportError:
         raise FileNotFoundError(
             f"{export}: no export here, and pledgecheck.generate is not available to create one; point "
             f"export_dir at an export folder") from None
-    ensure_sample(export, as_of, policy, seed=seed, accounts=accounts)
+    # the sample is a plausible month, as `make demo` writes it (pledgecheck.realism)
+    generate_world(export, policy, seed=seed, accounts=accounts, as_of=as_of, **plausible(policy, seed))
     return export
 
 
