@@ -71,13 +71,14 @@ def status_overview(pledges: list[dict]) -> alt.Chart:
 
 def violation_rates(pledges: list[dict]) -> alt.Chart:
     """Violation rate per broken pledge (log-free bar chart)."""
-    rows = [{"pledge": p["pledge_id"], "rate": p["rate"] or 0.0, "violations": p["violations"],
+    rows = [{"pledge": p["pledge_id"].split(".", 1)[-1], "rate": p["rate"] or 0.0, "violations": p["violations"],
              "severity": p["severity"]} for p in pledges if p["status"] == "broken" and p.get("effective", True)]
     df = pl.DataFrame(rows, schema={"pledge": pl.String, "rate": pl.Float64, "violations": pl.Int64,
                                     "severity": pl.String})
     return (alt.Chart(df.to_pandas()).mark_bar()
             .encode(y=alt.Y("pledge:N", sort="-x", title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
-                    x=alt.X("rate:Q", axis=alt.Axis(format="%", labelOverlap="greedy"), title="violation rate"),
+                    x=alt.X("rate:Q", axis=alt.Axis(format="%", labelOverlap="greedy", tickCount=5),
+                            title="violation rate"),
                     color=alt.Color("severity:N", scale=alt.Scale(domain=["critical", "warning"],
                                                                   range=["#cf222e", "#d4a72c"])),
                     tooltip=["pledge", "violations", alt.Tooltip("rate:Q", format=".2%")])
@@ -150,13 +151,17 @@ def pledge_chart(p: dict) -> alt.TopLevelMixin | None:
     return alt.vconcat(*parts).resolve_scale(color="independent") if len(parts) > 1 else parts[0]
 
 
+# room around a rendered chart: vl-convert measures text with its own font, a browser's may be wider
+PADDING = {"left": 48, "right": 24, "top": 4, "bottom": 4}
+
+
 def pledge_svg(p: dict) -> str | None:
     if p["status"] != verdict.BROKEN:
         return None
     chart = pledge_chart(p)
-    return svg(chart) if chart is not None else None
+    return svg(chart.properties(padding=PADDING)) if chart is not None else None
 
 
 def overview_svg(doc: dict) -> str:
     return svg(alt.vconcat(status_overview(doc["pledges"]), violation_rates(doc["pledges"]))
-               .resolve_scale(color="independent"))
+               .resolve_scale(color="independent").properties(padding=PADDING))
