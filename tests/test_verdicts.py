@@ -229,3 +229,45 @@ def test_result_columns_are_listed_once():
     assert set(validation.PLEDGE_COLUMNS) <= set(verdict.COLUMNS)
     assert tuple(notebook.SCALARS) == tuple(verdict.COLUMNS)
     assert "tables" not in verdict.COLUMNS and "status" in verdict.COLUMNS
+
+
+def test_one_writer_of_the_run_folder():
+    """run, validate and report all write their folder through results.publish (issue #20)."""
+    import inspect
+
+    from pledgecheck import cli, pipeline, results, scheduled, validation
+
+    for mod in (pipeline, validation, scheduled, cli):
+        src = inspect.getsource(mod)
+        assert "write_run(" not in src and "render_html(" not in src, mod.__name__
+    assert "write_run(" in inspect.getsource(results.publish)
+
+
+def test_internal_notes_and_empty_labels_read_for_a_privacy_officer():
+    from pledgecheck.report import reader_note, render_html
+
+    assert reader_note("NEEDS CONTRACT: no referral table.") == "The export holds no data for this: no referral table."
+    doc = {"meta": {"policy": "t", "policy_name": "T", "as_of": AS_OF, "company": None, "policy_version": None,
+                    "policy_sha256": None, "tool": "pledgecheck"},
+           "summary": verdict.summarize([]).as_dict(), "pledges": [],
+           "unverifiable": [{"section": "4", "quote": "We reward referrals", "reason": "NEEDS CONTRACT: no referral table."}],
+           "ingest": [{"table": "orders", "files": 1, "error": None, "rows_read": 1, "rows_loaded": 1,
+                       "rows_quarantined": 0}], "lint": []}
+    html = render_html(doc, charts=False)
+    assert "NEEDS CONTRACT" not in html and "The export holds no data for this: no referral table." in html
+    assert "Tables not exported" not in html and "Tables the export does not contain" not in html   # none missing
+
+
+def test_monthly_charts_name_the_year_and_each_chart_keeps_its_legend():
+    from pledgecheck.charts import pledge_chart
+
+    p = {"status": "broken", "population": 30, "check": "consent_coverage", "violations": 3,
+         "by_period": [{"period": f"2025-{m:02d}-01", "population": 10, "violations": 1} for m in (11, 12)]
+         + [{"period": "2026-01-01", "population": 10, "violations": 1}],
+         "histogram": [{"bin_start": 0.0, "bin_width": 50.0, "violations": 3, "others": 27}], "by_segment": []}
+    spec = pledge_chart(p).to_dict()
+    month = spec["vconcat"][0]["encoding"]["x"]
+    assert "%Y" in month["axis"]["format"] and month["timeUnit"] == "yearmonth"
+    assert spec["resolve"]["scale"]["color"] == "independent"
+    hist = spec["vconcat"][1]["encoding"]
+    assert hist["x"]["axis"]["labelOverlap"] and hist["color"]["legend"]["orient"] == "right"
