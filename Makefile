@@ -26,9 +26,11 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/pledgecheck demo --policy $(POLICY) --as-of $(AS_OF)
 
-## test: install with test dependencies and run the whole test suite (what CI runs)
+## test: install with test dependencies and run the whole test suite, then execute every notebook
+## on the sample with nbval, as an analyst would run them (what CI runs)
 test: install-dev
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbval-lax notebooks/
 
 lint: install
 	$(BIN)/pledgecheck lint

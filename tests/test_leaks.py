@@ -101,7 +101,7 @@ def test_the_staged_export_lives_in_a_private_scratch_file_removed_with_the_run(
     assert "Error" not in out.stderr, out.stderr[-500:]
 
 
-CLI = "sys.argv = ['pledgecheck', 'run', '--policy', 'lustmonster']\nfrom pledgecheck.cli import main\nmain()\n"
+CLI = "sys.argv = ['pledgecheck', 'run', '--policy', 'lustmonster', '--export', 'unused']\nfrom pledgecheck.cli import main\nmain()\n"
 BENCH = "from pledgecheck.bench import main\nmain(['full', 'lustmonster', 'export', sys.argv[1]])\n"
 
 

@@ -278,10 +278,11 @@ def deadlines(received: date, verified: date | None = None, extension_notice: da
                     continue
                 if prm.calendar is None and (prm.limit.unit == "business_days" or prm.next_working_day):
                     prm = prm.model_copy(update={"calendar": policy.policy.calendar})
-                pledges.append((p.id, f"{p.quote} ({p.section})", prm))
+                pledges.append((p.id, f"{p.quote} ({p.section})", prm, _request_like(prm, p.jurisdictions,
+                                                                                    jurisdiction)))
     out_regimes = {}
-    for name, desc, prm in pledges:
-        due, ext_due, applies = _due_by_sql(prm, received, verified, extension_notice)
+    for name, desc, prm, *row in ((*x, None) if len(x) == 3 else x for x in pledges):
+        due, ext_due, applies = _due_by_sql(prm, received, verified, extension_notice, row[0] if row else None)
         start = verified if prm.start == "verified" else received
         out_regimes[name] = {"description": desc, "start": _iso(start), "due": _iso(due),
                              "extended_due": _iso(ext_due), "extension_applies": applies}
@@ -292,12 +293,26 @@ def deadlines(received: date, verified: date | None = None, extension_notice: da
     return doc
 
 
+def _request_like(prm, jurisdictions, given: str | None) -> dict:
+    """A request the pledge applies to: its `where` values (the first of each list) and one of
+    its jurisdictions (the one asked for when it is among them)."""
+    row = {}
+    for col, v in (prm.where or {}).items():
+        row[col] = v[0] if isinstance(v, list) else v
+    if jurisdictions != "all" and jurisdictions:
+        row["jurisdiction"] = given if given in jurisdictions else jurisdictions[0]
+    elif given:
+        row["jurisdiction"] = given
+    return row
+
+
 def _iso(d) -> str | None:
     return d.isoformat() if d else None
 
 
-def _due_by_sql(prm, received: date, verified: date | None, notice: date | None):
-    """Run the deadline check's own SQL on a one-request table and read its due dates."""
+def _due_by_sql(prm, received: date, verified: date | None, notice: date | None, like: dict | None = None):
+    """Run the deadline check's own SQL on a one-request table and read its due dates. `like`:
+    column values that put the request in the pledge's scope (request type, jurisdiction...)."""
     from .checks import render
     from .contract import load_contract
     from .ingest import SQL_TYPES
@@ -310,14 +325,20 @@ def _due_by_sql(prm, received: date, verified: date | None, notice: date | None)
     cols = ", ".join(f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in t.columns.values())
     con.execute(f"CREATE TABLE data_subject_requests AS SELECT {cols} WHERE false")
     midnight = datetime.min.time()
-    con.execute("INSERT INTO data_subject_requests (request_id, request_type, jurisdiction, received_at, "
-                "identity_verified_at, extension_notified_at) VALUES ('r', 'access', 'EU', ?, ?, ?)",
-                [datetime.combine(received, midnight), datetime.combine(verified, midnight) if verified else None,
-                 datetime.combine(notice, midnight) if notice else None])
+    values = {"request_id": "r", "request_type": "access", "jurisdiction": "EU",
+              "received_at": datetime.combine(received, midnight),
+              "identity_verified_at": datetime.combine(verified, midnight) if verified else None,
+              "extension_notified_at": datetime.combine(notice, midnight) if notice else None}
+    values.update({k: v for k, v in (like or {}).items() if k in t.columns})
+    names = list(values)
+    con.execute(f"INSERT INTO data_subject_requests ({', '.join(q(n) for n in names)}) "
+                f"VALUES ({', '.join('?' for _ in names)})", [values[n] for n in names])
     pledge = Pledge(id="calc.r", kind="request_deadline", category="user", quote="q", section="s", params=prm)
     as_of = max(received, verified or received)
     prepare(con, Policy(policy=PolicyMeta(id="calc", name="calculator"), pledges=[pledge]), as_of)
     rendered = render(pledge, contract, as_of)
-    due, original, extended = con.execute(f"SELECT due, due_original, due_extended FROM ({rendered.sql})",
-                                          rendered.params).fetchone()
+    row = con.execute(f"SELECT due, due_original, due_extended FROM ({rendered.sql})", rendered.params).fetchone()
+    if row is None:   # a request no pledge filter lets in: no due date under this pledge
+        return None, None, False
+    due, original, extended = row
     return original, (extended if prm.extension else None), due != original

@@ -10,8 +10,14 @@ from functools import lru_cache
 import altair as alt
 import polars as pl
 
-STATUS_COLORS = alt.Scale(domain=["kept", "broken", "not_checked", "error"],
-                          range=["#1a7f37", "#cf222e", "#9a6700", "#6e7781"])
+from . import verdict
+
+COLORS = {"broken": "#cf222e", "error": "#6e7781", "not_checked": "#9a6700", "no_data": "#54aeff",
+          "superseded": "#afb8c1", "kept": "#1a7f37"}
+STATUS_COLORS = alt.Scale(domain=[verdict.label(s) for s in verdict.STATUSES],
+                          range=[COLORS[s] for s in verdict.STATUSES])
+WIDTH = 360        # plot width of report charts (px): with labels and legend they fit a 1100 px column, and
+LABEL_LIMIT = 200  # scroll inside their own box on a phone rather than shrink to unreadable text
 
 
 def measure_label(check: str) -> str:
@@ -49,28 +55,30 @@ def _accepts_http_flag() -> bool:
 
 def status_overview(pledges: list[dict]) -> alt.Chart:
     """Pledges per kind, coloured by status."""
-    df = pl.DataFrame([{"kind": p["kind"], "status": p["status"]} for p in pledges if p.get("effective", True)])
-    agg = df.group_by("kind", "status").len("pledges").sort("kind")
+    df = pl.DataFrame([{"kind": p["kind"], "status": verdict.label(p["status"])} for p in pledges])
+    agg = df.group_by("kind", "status").len("pledges").sort("kind", "status")   # same bytes every run
     return (alt.Chart(agg.to_pandas()).mark_bar()
             .encode(y=alt.Y("kind:N", title=None, sort="-x"), x=alt.X("pledges:Q", title="pledges"),
-                    color=alt.Color("status:N", scale=STATUS_COLORS, title="status"),
+                    color=alt.Color("status:N", scale=STATUS_COLORS, title="status",
+                                    legend=alt.Legend(orient="right")),
                     tooltip=["kind", "status", "pledges"])
-            .properties(width=620, height=max(80, 26 * agg["kind"].n_unique()), title="Pledges by kind and status"))
+            .properties(width=WIDTH, height=max(80, 26 * agg["kind"].n_unique()), title="Pledges by kind and status"))
 
 
 def violation_rates(pledges: list[dict]) -> alt.Chart:
     """Violation rate per broken pledge (log-free bar chart)."""
-    rows = [{"pledge": p["pledge_id"], "rate": p["rate"] or 0.0, "violations": p["violations"],
+    rows = [{"pledge": p["pledge_id"].split(".", 1)[-1], "rate": p["rate"] or 0.0, "violations": p["violations"],
              "severity": p["severity"]} for p in pledges if p["status"] == "broken" and p.get("effective", True)]
     df = pl.DataFrame(rows, schema={"pledge": pl.String, "rate": pl.Float64, "violations": pl.Int64,
                                     "severity": pl.String})
     return (alt.Chart(df.to_pandas()).mark_bar()
-            .encode(y=alt.Y("pledge:N", sort="-x", title=None), x=alt.X("rate:Q", axis=alt.Axis(format="%"),
-                                                                         title="violation rate"),
+            .encode(y=alt.Y("pledge:N", sort="-x", title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+                    x=alt.X("rate:Q", axis=alt.Axis(format="%", labelOverlap="greedy", tickCount=5),
+                            title="violation rate"),
                     color=alt.Color("severity:N", scale=alt.Scale(domain=["critical", "warning"],
                                                                   range=["#cf222e", "#d4a72c"])),
                     tooltip=["pledge", "violations", alt.Tooltip("rate:Q", format=".2%")])
-            .properties(width=620, height=max(60, 20 * len(rows)), title="Broken pledges: share of records in breach"))
+            .properties(width=WIDTH, height=max(60, 20 * len(rows)), title="Broken pledges: share of records in breach"))
 
 
 def distribution(p: dict) -> alt.Chart | None:
@@ -79,7 +87,7 @@ def distribution(p: dict) -> alt.Chart | None:
         return None
     rows = []
     for h in p["histogram"]:
-        for label, key in (("violation", "violations"), ("within the pledge", "others")):
+        for label, key in (("in breach", "violations"), ("compliant", "others")):
             if h[key]:
                 rows.append({"from": h["bin_start"], "to": h["bin_start"] + h["bin_width"], "records": h[key],
                              "outcome": label})
@@ -87,12 +95,14 @@ def distribution(p: dict) -> alt.Chart | None:
         return None
     df = pl.DataFrame(rows).to_pandas()
     return (alt.Chart(df).mark_bar()
-            .encode(x=alt.X("from:Q", bin="binned", title=measure_label(p["check"])),
-                    x2="to:Q", y=alt.Y("records:Q", stack=True),
-                    color=alt.Color("outcome:N", scale=alt.Scale(domain=["violation", "within the pledge"],
-                                                                 range=["#cf222e", "#8c959f"])),
+            .encode(x=alt.X("from:Q", bin="binned", title=measure_label(p["check"]),
+                            axis=alt.Axis(labelOverlap="greedy", labelAngle=0, tickCount=6, labelFlush=True)),
+                    x2="to:Q", y=alt.Y("records:Q", stack=True, axis=alt.Axis(labelOverlap="greedy", tickMinStep=1)),
+                    color=alt.Color("outcome:N", scale=alt.Scale(domain=["in breach", "compliant"],
+                                                                 range=["#cf222e", "#8c959f"]),
+                                    legend=alt.Legend(orient="right", title=None, labelLimit=LABEL_LIMIT)),
                     tooltip=["from", "to", "records", "outcome"])
-            .properties(width=560, height=160, title="Distribution"))
+            .properties(width=WIDTH, height=160, title="Distribution"))
 
 
 def over_time(p: dict) -> alt.Chart | None:
@@ -104,11 +114,14 @@ def over_time(p: dict) -> alt.Chart | None:
         pl.col("period").str.to_date(),
         (1 - pl.col("violations") / pl.col("population")).alias("kept_share"))
     return (alt.Chart(df.to_pandas()).mark_line(point=True)
-            .encode(x=alt.X("period:T", title="month"),
+            .encode(x=alt.X("yearmonth(period):T", title="month",
+                            axis=alt.Axis(format="%b %Y", labelAngle=-40, labelOverlap="greedy")),
                     y=alt.Y("kept_share:Q", axis=alt.Axis(format="%"), title="records keeping the pledge",
                             scale=alt.Scale(zero=False)),
-                    tooltip=[alt.Tooltip("period:T", format="%Y-%m"), "population", "violations"])
-            .properties(width=560, height=160, title="By month"))
+                    color=alt.value("#1a7f37"),
+                    tooltip=[alt.Tooltip("yearmonth(period):T", format="%B %Y", title="month"), "population",
+                             "violations"])
+            .properties(width=WIDTH, height=160, title="By month: share of records keeping the pledge"))
 
 
 def by_segment(p: dict) -> alt.Chart | None:
@@ -117,14 +130,14 @@ def by_segment(p: dict) -> alt.Chart | None:
         return None
     df = pl.DataFrame(segs).with_columns((pl.col("violations") / pl.col("population")).fill_nan(0).alias("rate"))
     return (alt.Chart(df.to_pandas()).mark_bar()
-            .encode(y=alt.Y("segment:N", title=None), x=alt.X("rate:Q", axis=alt.Axis(format="%"),
-                                                                title="violation rate"),
+            .encode(y=alt.Y("segment:N", title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+                    x=alt.X("rate:Q", axis=alt.Axis(format="%", labelOverlap="greedy"), title="violation rate"),
                     tooltip=["segment", "population", "violations"])
-            .properties(width=560, height=max(60, 18 * len(segs)), title="By segment"))
+            .properties(width=WIDTH, height=max(60, 18 * len(segs)), title="By segment"))
 
 
 def pledge_chart(p: dict) -> alt.TopLevelMixin | None:
-    if p["status"] not in ("kept", "broken") or not p["population"]:
+    if p["status"] not in verdict.MEASURED or not p["population"]:
         return None
     from .checks import registry
 
@@ -134,16 +147,21 @@ def pledge_chart(p: dict) -> alt.TopLevelMixin | None:
     parts = [c for c in (draw[n](p) for n in names) if c is not None]
     if not parts:
         return None
-    return alt.vconcat(*parts) if len(parts) > 1 else parts[0]
+    # each chart with its own legend, beside it (a shared legend sat by the first chart)
+    return alt.vconcat(*parts).resolve_scale(color="independent") if len(parts) > 1 else parts[0]
+
+
+# room around a rendered chart: vl-convert measures text with its own font, a browser's may be wider
+PADDING = {"left": 48, "right": 24, "top": 4, "bottom": 4}
 
 
 def pledge_svg(p: dict) -> str | None:
-    if p["status"] != "broken":
+    if p["status"] != verdict.BROKEN:
         return None
     chart = pledge_chart(p)
-    return svg(chart) if chart is not None else None
+    return svg(chart.properties(padding=PADDING)) if chart is not None else None
 
 
 def overview_svg(doc: dict) -> str:
     return svg(alt.vconcat(status_overview(doc["pledges"]), violation_rates(doc["pledges"]))
-               .resolve_scale(color="independent"))
+               .resolve_scale(color="independent").properties(padding=PADDING))

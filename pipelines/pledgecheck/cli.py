@@ -13,16 +13,38 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import paths
 from .errors import PledgecheckError
+from .verdict import BROKEN, MAX_QUARANTINE, SUPERSEDED, UNCHECKED
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
+DEVELOPER_COMMANDS = ("contract-doc", "sync-headers", "expectations")   # for maintainers of pledgecheck itself
+
+
+class _Help(TyperGroup):
+    """Top-level help: each command's whole first paragraph (never cut at '...'), the
+    developer commands in a section of their own."""
+
+    def format_commands(self, ctx, formatter) -> None:
+        groups: dict[bool, list[tuple[str, str]]] = {False: [], True: []}
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                groups[name in DEVELOPER_COMMANDS].append((name, cmd.get_short_help_str(limit=10_000)))
+        for dev, title in ((False, "Commands"), (True, "Developer commands (maintaining pledgecheck)")):
+            if groups[dev]:
+                with formatter.section(title):
+                    formatter.write_dl(groups[dev])
+
+
+app = typer.Typer(cls=_Help, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  pretty_exceptions_enable=False,
                   help="Check a company's exported data against the pledges of its privacy policy.")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)   # one line per message, also in a scheduler's log
 out = Console()
 
 ROOT = paths.project_dir()
@@ -32,8 +54,12 @@ DEFAULT_AS_OF = date(2026, 11, 1)
 
 # Options shared by run, validate and report (one definition each)
 PolicyOpt = Annotated[str, typer.Option(help="policy id (policies/<id>.yaml) or a YAML path")]
-ExportOpt = Annotated[Path, typer.Option(help="export folder")]
+ExportOpt = Annotated[Path, typer.Option(help="export folder (required)")]
 AsOfOpt = Annotated[str, typer.Option(help="as-of date YYYY-MM-DD")]
+RunAsOfOpt = Annotated[Optional[str], typer.Option(help="as-of date YYYY-MM-DD (default: today, UTC)")]
+MaxQuarantineOpt = Annotated[float, typer.Option(
+    min=0.0, max=1.0, help="largest share of a table's rows that may be unreadable (quarantined); above it the "
+                           "run exits 2, its verdicts resting on a damaged export")]
 OutOpt = Annotated[Path, typer.Option("--out", help="report root; the run goes to <out>/<policy>/<as-of>/")]
 SaltOpt = Annotated[Optional[str], typer.Option(help="pseudonym salt (default: $PLEDGECHECK_SALT, else random)")]
 DbOpt = Annotated[Optional[str], typer.Option(
@@ -45,7 +71,11 @@ MasterOpt = Annotated[str, typer.Option(help="Spark master with --engine spark: 
                                              "yarn, k8s://...")]
 
 
-def _date(text: str) -> date:
+def _date(text: str | None) -> date:
+    if text is None:
+        from datetime import datetime, timezone
+
+        return datetime.now(timezone.utc).date()
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -152,17 +182,27 @@ def generate(
     workers: Annotated[int, typer.Option(min=1, help="shards built at once in worker processes (same files)")] = 1,
     truth: Annotated[bool, typer.Option(help="compute the ground truth into manifest.json (--no-truth: about "
                                              "40% faster, for benchmark worlds)")] = True,
+    plausible: Annotated[bool, typer.Option(help="a plausible month (the demo sample): violations planted in about "
+                                                 "a fifth of the pledges, a few empty registers, a few unreadable "
+                                                 "rows; default: violations for every pledge")] = False,
 ) -> None:
     """Write a synthetic export folder with planted violations and its ground-truth manifest."""
     from .synth.generate import generate_world
     from .policy import load_policy, resolve_policy
 
     pol = load_policy(resolve_policy(policy))
+    if plausible:
+        from .synth.realism import plausible as plausible_options
+
+        extra = plausible_options(pol, seed)
+    else:
+        extra = {}
     with _progress() as prog:
         task = prog.add_task("generating", total=None)
         manifest = generate_world(out_dir, pol, seed=seed, accounts=accounts, events=events, as_of=_date(as_of),
                                   fmt=fmt, access_log_format=access_log, workers=workers, truth=truth,
-                                  progress=lambda t, n: prog.update(task, description=f"generating {t}", advance=1))
+                                  progress=lambda t, n: prog.update(task, description=f"generating {t}", advance=1),
+                                  **extra)
     total = sum(manifest["tables"].values())
     known = (f"{len(manifest['expected'])} pledges with known truth" if manifest["expected"] is not None
              else "no ground truth (--no-truth)")
@@ -176,12 +216,13 @@ def ingest_cmd(
 ) -> None:
     """Load an export folder into DuckDB and print the reconciliation (read = loaded + quarantined)."""
     from .engine import connect
-    from .ingest import ingest
+    from .ingest import ingest, require_tables
 
     con = connect(db)
     with _progress() as prog:
         task = prog.add_task("ingesting", total=None)
         rep = ingest(con, export, progress=lambda t, n: prog.update(task, description=f"ingested {t}"))
+    require_tables(rep)
     _print_ingest(rep)
     reasons = con.execute("SELECT table_name, regexp_replace(reason, ' \\(first seen.*', '') AS r, count(*) "
                           "FROM quarantine GROUP BY ALL ORDER BY 1, 3 DESC").fetchall()
@@ -212,59 +253,98 @@ def _print_ingest(rep) -> None:
 @app.command()
 def run(
     policy: PolicyOpt,
-    export: Annotated[str, typer.Option(help="export folder; with --engine spark also a URI the cluster reads "
-                                            "(s3a://bucket/export, abfss://..., hdfs://...)")] = str(SAMPLE_DIR),
-    as_of: AsOfOpt = DEFAULT_AS_OF.isoformat(),
+    export: Annotated[str, typer.Option(help="export folder (required); with --engine spark also a URI the "
+                                            "cluster reads (s3a://bucket/export, abfss://..., hdfs://...)")],
+    as_of: RunAsOfOpt = None,
     out_dir: OutOpt = REPORTS_DIR,
     salt: SaltOpt = None,
     db: DbOpt = None,
     charts: Annotated[bool, typer.Option(help="render charts into the HTML report")] = True,
     engine: EngineOpt = "duckdb",
     spark_master: MasterOpt = "local[2]",
+    max_quarantine: MaxQuarantineOpt = MAX_QUARANTINE,
 ) -> None:
     """Run every check of a policy over an export folder and write the dated report folder."""
-    code = _run(policy, export, _date(as_of), out_dir, salt, db, charts, engine, spark_master)
+    code = _run(policy, export, _date(as_of), out_dir, salt, db, charts, engine, spark_master, max_quarantine)
     raise typer.Exit(code)
 
 
 def _run(policy: str, export: Path | str, as_of: date, out_dir: Path, salt: str | None, db: str | None, charts: bool,
-         engine: str = "duckdb", spark_master: str = "local[2]") -> int:
+         engine: str = "duckdb", spark_master: str = "local[2]", max_quarantine: float = MAX_QUARANTINE) -> int:
     from .pipeline import check_export, write_report
 
     pol, s = _policy_and_salt(policy, salt)
     _print_draft_todos(pol)
-    with _run_progress(len(pol.pledges)) as tick:
-        result = check_export(pol, export, as_of, s, db, progress=tick, engine=engine, spark_master=spark_master)
-    folder = write_report(result, out_dir, charts=charts)
+    with _run_progress(len(pol.pledges), steps=1, labels={"write": "rendering charts and writing the"}) as tick:
+        result = check_export(pol, export, as_of, s, db, progress=tick, engine=engine, spark_master=spark_master,
+                              max_quarantine=max_quarantine)
+        folder = write_report(result, out_dir, charts=charts, progress=tick)
     print_summary(result.document(), folder)
     return result.summary.exit_code
 
 
+def verdict_line(s: dict) -> str:
+    """'N kept, N broken, N superseded, N not checked, N no data (of T pledges)': counts that add up."""
+    from .verdict import COUNTED, label
+
+    colours = {"kept": "green", "broken": "red", "not_checked": "yellow", "no_data": "yellow"}
+    parts = []
+    for k in COUNTED:
+        text = f"{s.get(k, 0)} {label(k)}"
+        parts.append(f"[{colours[k]}]{text}[/{colours[k]}]" if k in colours and s.get(k) else text)
+    total = s.get("total", sum(s.get(k, 0) for k in COUNTED))
+    return ", ".join(parts) + f" (of {total} pledges)"
+
+
+def short_id(pid: str, policy: str) -> str:
+    """A pledge id without its policy's prefix (the rest tells pledges apart)."""
+    return pid[len(policy) + 1:] if pid.startswith(policy + ".") else pid
+
+
 def print_summary(doc: dict, folder: Path | None = None) -> None:
     s, m = doc["summary"], doc["meta"]
-    out.print(f"[bold]{escape(m['policy_name'])}[/bold] as of {m['as_of']}: "
-              f"[green]{s['kept']} kept[/green], [red]{s['broken']} broken[/red], "
-              f"[yellow]{s['not_checked'] + s['errors']} not checked[/yellow]")
-    broken = [p for p in doc["pledges"] if p["status"] == "broken" and p["effective"]]
+    say = lambda text, **kw: out.print(text, soft_wrap=True, **kw)  # noqa: E731  (one line each, also in logs)
+    say(f"[bold]{escape(m['policy_name'])}[/bold] as of {m['as_of']}: {verdict_line(s)}")
+    qdoc = doc.get("quarantine") or {}
+    for q in qdoc.get("lines", []):
+        where = f" ({q['file']})" if q["file"] else ""
+        say(f"[yellow]quarantined[/yellow] {q['rows']:,} row{'s' if q['rows'] != 1 else ''} of {q['table']}{escape(where)}: "
+                  f"{escape(q['reason'])}", highlight=False)
+    touched = [p for p in doc["pledges"] if p.get("quarantined")]
+    if touched:
+        say(f"  {len(touched)} pledges read these tables: their verdict may change once the rows are fixed "
+            "(report.html marks them)")
+    for t in qdoc.get("exceeded", []):
+        share = qdoc["tables"][t]["share"]
+        say(f"[red]export damaged[/red] {t}: {share:.1%} of its rows could not be read, above "
+                  f"--max-quarantine {qdoc['max_rate']:.1%}: the verdicts below may be wrong (exit 2)")
+    broken = [p for p in doc["pledges"] if p["status"] == BROKEN]
     if broken:
         t = Table(show_edge=False)
-        for c, j in (("pledge", "left"), ("severity", "left"), ("violations", "right"), ("in scope", "right"),
-                     ("rate", "right")):
-            t.add_column(c, justify=j)
-        for p in sorted(broken, key=lambda p: (p["severity"] != "critical", -(p["rate"] or 0)))[:15]:
-            t.add_row(p["pledge_id"], p["severity"], f"{p['violations']:,}", f"{p['population']:,}",
-                      f"{100 * (p['rate'] or 0):.2f}%")
+        t.add_column("pledge", overflow="fold", ratio=1)
+        for c in ("severity", "violations", "in scope", "rate"):
+            t.add_column(c, justify="left" if c == "severity" else "right", no_wrap=True)
+        for p in sorted(broken, key=lambda p: (p["severity"] != "critical", -(p["rate"] or 0), p["pledge_id"]))[:15]:
+            lost = " *" if p.get("quarantined") else ""
+            t.add_row(escape(short_id(p["pledge_id"], m["policy"])) + lost, p["severity"], f"{p['violations']:,}",
+                      f"{p['population']:,}", f"{100 * (p['rate'] or 0):.2f}%")
         out.print(t)
         if len(broken) > 15:
-            out.print(f"... and {len(broken) - 15} more broken pledges")
+            out.print(f"... and {len(broken) - 15} more broken pledges (report.html lists them all)")
+        if any(p.get("quarantined") for p in broken):
+            out.print("* some rows of its tables could not be read: the verdict may change")
     for p in doc["pledges"]:
-        if p["status"] in ("not_checked", "error") and p["effective"]:
-            out.print(f"[yellow]{p['status']}[/yellow] {p['pledge_id']}: {escape(str(p['message']))}")
-    contradictions = [f for f in doc["lint"] if f["kind"] == "contradiction"]
-    if contradictions:
-        out.print(f"{len(contradictions)} contradictions inside the policy (see `pledgecheck lint`)")
+        if p["status"] in UNCHECKED:
+            say(f"[yellow]{p['status'].replace('_', ' ')}[/yellow] {escape(short_id(p['pledge_id'], m['policy']))}: "
+                      f"{escape(str(p['message']))}", highlight=False)
+    sup = [p for p in doc["pledges"] if p["status"] == SUPERSEDED]
+    if sup:
+        say(f"{len(sup)} superseded by a stricter pledge of the same policy (report.html names the winners)"
+                  + (": " + ", ".join(f"{short_id(p['pledge_id'], m['policy'])} by "
+                                      f"{short_id(p['superseded_by'] or '', m['policy'])}" for p in sup)
+                     if len(sup) <= 3 else ""), highlight=False)
     if folder:
-        out.print(f"report: {folder / 'report.html'}")
+        say(f"report: {escape(str(folder / 'report.html'))}", highlight=False)
 
 
 @app.command()
@@ -325,17 +405,30 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out")] = REPORTS_DIR,
 ) -> None:
     """Quick start: generate the bundled sample (if missing), check it, write and summarize the report."""
-    from .synth.generate import generate_world
-    from .policy import load_policy, resolve_policy
+    from .synth.realism import ensure_sample
 
-    if not (SAMPLE_DIR / "manifest.json").exists():
-        console.print(f"generating the sample export in {SAMPLE_DIR} ...")
-        generate_world(SAMPLE_DIR, load_policy(resolve_policy("lustmonster")), seed=1, accounts=1000,
-                       as_of=DEFAULT_AS_OF)
+    if ensure_sample(SAMPLE_DIR, DEFAULT_AS_OF):
+        console.print(f"generated the sample export in {SAMPLE_DIR}")
     code = _run(policy, SAMPLE_DIR, _date(as_of), out_dir, None, None, True)
-    console.print("(the sample has planted violations, so broken pledges are expected: exit code "
-                  f"{code} is what a scheduler would see)")
+    console.print("(the sample is a plausible month: violations are planted in about a fifth of the pledges; "
+                  f"exit code {code} is what a scheduler would see)")
     raise typer.Exit(0)
+
+
+@app.command()
+def policies() -> None:
+    """List the bundled policies: id, company, pledges, the promises no export can verify."""
+    from .policy import load_all_bundled
+
+    t = Table(title="Bundled policies (use the id with --policy, or give a YAML path of your own)")
+    t.add_column("id", no_wrap=True)
+    t.add_column("policy", overflow="fold", ratio=1)
+    for c in ("version", "pledges", "unverifiable"):
+        t.add_column(c, justify="right", no_wrap=True)
+    for pol in load_all_bundled():
+        t.add_row(pol.id, escape(pol.policy.name + (f" ({pol.policy.company})" if pol.policy.company else "")),
+                  escape(str(pol.policy.version or "-")), str(len(pol.pledges)), str(len(pol.unverifiable)))
+    out.print(t)
 
 
 @app.command("contract-doc")
@@ -507,22 +600,24 @@ def deadline(
         _emit(doc, True)
         return
     t = Table(title=f"Request received {doc['received']}")
-    for c in ("regime", "clock starts", "due", "extended due", "extension applies"):
-        t.add_column(c)
+    t.add_column("regime or pledge", overflow="fold", ratio=1)   # whole names, folded: never two alike
+    for c in ("clock starts", "due", "extended due", "extended"):
+        t.add_column(c, no_wrap=True)
     for name, r in doc["regimes"].items():
-        t.add_row(name, r["start"] or "not started", r["due"] or "-", r["extended_due"] or "-",
-                  "yes" if r["extension_applies"] else "no")
+        t.add_row(escape(short_id(name, pol.id) if pol else name), r["start"] or "not started", r["due"] or "-",
+                  r["extended_due"] or "-", "yes" if r["extension_applies"] else "no")
     out.print(t)
 
 
 @app.command("validate")
 def validate_cmd(
     policy: PolicyOpt,
-    export: ExportOpt = SAMPLE_DIR,
-    as_of: AsOfOpt = DEFAULT_AS_OF.isoformat(),
+    export: ExportOpt,
+    as_of: RunAsOfOpt = None,
     out_dir: OutOpt = REPORTS_DIR,
     salt: SaltOpt = None,
     db: DbOpt = None,
+    max_quarantine: MaxQuarantineOpt = MAX_QUARANTINE,
 ) -> None:
     """Run the checks, write the run folder, and validate it with the Great Expectations suites
     generated from the pledges (Data Docs in <run folder>/data_docs/index.html).
@@ -531,10 +626,11 @@ def validate_cmd(
     from .validation import write_validated_run
 
     pol, s = _policy_and_salt(policy, salt)
-    with _run_progress(len(pol.pledges), steps=1, labels={"validate": "validating with"}) as tick:
-        result = check_export(pol, export, _date(as_of), s, db, progress=tick)
+    labels = {"validate": "validating with", "write": "rendering charts and writing the"}
+    with _run_progress(len(pol.pledges), steps=2, labels=labels) as tick:
+        result = check_export(pol, export, _date(as_of), s, db, progress=tick, max_quarantine=max_quarantine)
         tick("validate", "Great Expectations")
-        folder, outcome = write_validated_run(result, out_dir)
+        folder, outcome = write_validated_run(result, out_dir, progress=tick)
     print_summary(result.document(), folder)
     for sev in ("critical", "warning"):
         failed = [r for r in outcome.failures if r["severity"] == sev]
@@ -542,7 +638,7 @@ def validate_cmd(
                   f"[red]{len(failed)} failed[/red]: " + ", ".join(sorted({r['pledge_id'] or r['assertion']
                                                                            for r in failed}))))
     out.print(f"data docs: {outcome.data_docs / 'index.html'}")
-    raise typer.Exit(outcome.exit_code)
+    raise typer.Exit(2 if result.summary.exit_code == 2 else outcome.exit_code)
 
 
 @app.command("expectations")
@@ -567,12 +663,13 @@ def expectations_cmd(
 @app.command("report")
 def report_cmd(
     policy: PolicyOpt,
-    export: ExportOpt = SAMPLE_DIR,
-    as_of: AsOfOpt = DEFAULT_AS_OF.isoformat(),
+    export: ExportOpt,
+    as_of: RunAsOfOpt = None,
     out_dir: OutOpt = REPORTS_DIR,
     salt: SaltOpt = None,
     notebooks: Annotated[Path, typer.Option(help="folder of the notebooks to execute")] = paths.notebooks_dir(),
     validate: Annotated[bool, typer.Option(help="also validate with Great Expectations (data_docs/)")] = True,
+    max_quarantine: MaxQuarantineOpt = MAX_QUARANTINE,
 ) -> None:
     """The scheduled run: check once, execute every notebook with papermill, write the dated folder
     atomically (executed notebooks, report.html, results.json/.parquet, validation, Data Docs) and
@@ -583,10 +680,10 @@ def report_cmd(
 
     pol, s = _policy_and_salt(policy, salt)
     n_nb = len(list_notebooks(notebooks))
-    labels = {"validate": "validating with", "notebook": "executing", "write": "writing the"}
+    labels = {"validate": "validating with", "notebook": "executing", "write": "rendering charts and writing the"}
     with _run_progress(len(pol.pledges), steps=int(validate) + n_nb + 1, labels=labels) as tick:
         outcome = scheduled_report(policy, export, _date(as_of), out_dir, s, notebooks_dir=notebooks,
-                                   validate=validate, progress=tick)
+                                   validate=validate, progress=tick, max_quarantine=max_quarantine)
     print_summary(outcome.doc, outcome.folder)
     out.print(f"notebooks: {len(outcome.notebooks)} executed into {outcome.folder / 'notebooks'}; "
               f"history: {outcome.history}")

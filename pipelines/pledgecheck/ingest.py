@@ -79,6 +79,8 @@ class IngestReport:
     export_dir: str
     tables: dict[str, TableResult]
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)  # table -> quarantine reason -> rows
+    # (table, file relative to the export, reason, rows) of every quarantined row kind, most rows first
+    file_reasons: list[tuple[str, str, str, int]] = field(default_factory=list)
 
     @property
     def errors(self) -> dict[str, str]:
@@ -165,7 +167,22 @@ def ingest(con: duckdb.DuckDBPyConnection, export_dir: str | Path, contract: Con
             "SELECT table_name, regexp_replace(reason, ' \\(first seen at .*\\)$', ''), count(*) FROM quarantine "
             "GROUP BY ALL ORDER BY 1, 3 DESC, 2").fetchall():
         report.reasons.setdefault(table, {})[reason] = n
+    for table, file, reason, n in con.execute(
+            "SELECT table_name, file, regexp_replace(reason, ' \\(first seen at .*\\)$', '') AS r, count(*) "
+            "FROM quarantine GROUP BY ALL ORDER BY 1, 4 DESC, 2, 3").fetchall():
+        rel = Path(file).relative_to(export) if Path(file).is_relative_to(export) else Path(file).name
+        report.file_reasons.append((table, Path(rel).as_posix(), reason, int(n)))
     return report
+
+
+def require_tables(report: IngestReport, contract: Contract | None = None) -> None:
+    """An export folder with no table of the contract is bad input: one line naming the folder
+    (a wrong --export must not be checked as an export where every table is missing)."""
+    if not any(r.files or r.error for r in report.tables.values()):
+        contract = contract or load_contract()
+        some = ", ".join(f"{t}.parquet" for t in list(contract.tables)[:3])
+        raise IngestError(f"{report.export_dir}: no export file found (expected files such as {some}; "
+                          "see data/CONTRACT.md)")
 
 
 def _first_line(e: Exception) -> str:

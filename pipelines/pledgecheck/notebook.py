@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from . import paths
+from . import paths, verdict
 from .duration import Duration
 from .checks import get as get_check
 from .checks import record_id, used_params
@@ -42,14 +42,20 @@ FAMILIES: dict[str, tuple[str, frozenset[str]]] = {
     "anonymization": ("Anonymization, minimization, security and sharing",
                       frozenset({"anonymization", "minimization", "security", "sharing"})),
 }
-STATUS_WORDS = {"kept": "Kept", "broken": "Broken", "not_checked": "Not checked", "error": "Check failed"}
-SCALARS = ("pledge_id", "kind", "check", "severity", "status", "effective", "population", "violations", "exempt",
-           "unknown", "open", "due_soon", "rate", "coverage", "threshold", "section", "quote")
-SCALAR_SCHEMA = {"pledge_id": pl.String, "kind": pl.String, "check": pl.String, "severity": pl.String,
-                 "status": pl.String, "effective": pl.Boolean, "population": pl.Int64, "violations": pl.Int64,
-                 "exempt": pl.Int64, "unknown": pl.Int64, "open": pl.Int64, "due_soon": pl.Int64,
-                 "rate": pl.Float64, "coverage": pl.Float64, "threshold": pl.Float64, "section": pl.String,
-                 "quote": pl.String}
+STATUS_WORDS = {s: verdict.label(s).capitalize() for s in verdict.STATUSES}
+# one row per pledge: the result columns (verdict.COLUMNS)
+SCALARS = tuple(verdict.COLUMNS)
+SCALAR_SCHEMA = {c: {"str": pl.String, "int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean}[t]
+                 for c, t in verdict.COLUMNS.items()}
+
+
+def verdict_total(s: dict) -> int:
+    return s.get("total", sum(s.get(k, 0) for k in verdict.COUNTED))
+
+
+def verdict_counts(s: dict) -> str:
+    """'12 kept, 3 broken, ...': every count of a summary, adding up to its total."""
+    return ", ".join(f"{s.get(k, 0)} {verdict.label(k)}" for k in verdict.COUNTED)
 
 
 def family_of(kind: str) -> str | None:
@@ -68,11 +74,13 @@ def ensure_export(export_dir: str | Path, policy: Policy, as_of: date, accounts:
         return export
     try:
         from .synth.generate import generate_world
+        from .synth.realism import plausible
     except ImportError:
         raise FileNotFoundError(
             f"{export}: no export here, and pledgecheck.synth.generate is not available to create one; point "
             f"export_dir at an export folder") from None
-    generate_world(export, policy, seed=seed, accounts=accounts, as_of=as_of)
+    # the sample is a plausible month, as `make demo` writes it (pledgecheck.realism)
+    generate_world(export, policy, seed=seed, accounts=accounts, as_of=as_of, **plausible(policy, seed))
     return export
 
 
@@ -132,7 +140,7 @@ class Session:
     def ranked(self, family: str | None = None, checks: set[str] | None = None, top: int | None = None) -> list[dict]:
         """Checked pledges, the worst first: broken before kept, critical before warning, then by
         records in breach and by population; the first `top` of them (all when None)."""
-        found = [p for p in self.family(family) if p["status"] in ("kept", "broken")
+        found = [p for p in self.family(family) if p["status"] in verdict.MEASURED
                  and (not checks or p["check"] in checks)]
         found.sort(key=lambda p: (p["status"] != "broken", p["severity"] != "critical", -(p["violations"] or 0),
                                   -(p["population"] or 0), p["pledge_id"]))
@@ -319,9 +327,8 @@ class Session:
         m, s = self.doc["meta"], self.doc["summary"]
         return (f"**{m['policy_name']}** ({m.get('company') or 'company not named'}), policy version "
                 f"{m.get('policy_version') or 'unknown'}, checked as of **{m['as_of']}** ({self.source}).\n\n"
-                f"Of the pledges in force, {s['kept']} are kept, {s['broken']} broken and "
-                f"{s['not_checked'] + s['errors']} not checked; {len(s['critical_broken'])} critical pledges are "
-                "broken" + (f" ({_some(s['critical_broken'])})." if s["critical_broken"] else "."))
+                f"Of {verdict_total(s)} pledges, {verdict_counts(s)}; {len(s['critical_broken'])} critical "
+                "pledges are broken" + (f" ({_some(s['critical_broken'])})." if s["critical_broken"] else "."))
 
     def explain(self, p: dict | str) -> str:
         """Markdown: the pledge in the policy's words, then what was measured, in plain language."""
@@ -332,7 +339,7 @@ class Session:
                 f"({p['severity']})\n\n> \u201c{p['quote']}\u201d \u2014 *{p['section']}*\n\n")
         if not p.get("effective", True):
             head += f"Not in force: the stricter pledge `{p.get('superseded_by')}` applies instead.\n\n"
-        if p["status"] in ("not_checked", "error"):
+        if p["status"] in verdict.UNCHECKED:
             return head + f"Could not be measured: {p.get('message') or 'no result'}."
         return head + describe(p, d)
 

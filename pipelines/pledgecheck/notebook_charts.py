@@ -9,6 +9,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from . import verdict
 from .charts import STATUS_COLORS, measure_label
 
 OUTCOME_COLORS = alt.Scale(domain=["in breach", "within the pledge"], range=["#cf222e", "#8c959f"])
@@ -167,7 +168,8 @@ def history_status(hist: pl.DataFrame) -> alt.Chart | None:
     """Pledges kept / broken / not checked at each scheduled run."""
     if hist.is_empty():
         return None
-    df = (hist.filter(pl.col("effective")).group_by("as_of", "status").len("pledges").sort("as_of")
+    df = (hist.with_columns(pl.col("status").replace({s: verdict.label(s) for s in verdict.STATUSES}))
+          .group_by("as_of", "status").len("pledges").sort("as_of")
           .with_columns(pl.col("as_of").dt.strftime("%Y-%m-%d").alias("run")))
     return (alt.Chart(df).mark_bar()
             .encode(x=alt.X("run:O", title="run (as-of date)", axis=alt.Axis(labelAngle=-45)),

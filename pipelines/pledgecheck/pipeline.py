@@ -16,11 +16,12 @@ import duckdb
 from .contract import load_contract
 from .engine import connect, connect_scratch
 from .errors import PledgecheckError
-from .ingest import IngestReport, ingest
+from .ingest import IngestReport, ingest, require_tables
 from .lint import Finding, lint_policy, superseded
 from .policy import Policy, load_policy, resolve_policy
-from .results import RunSummary, build_document, summarize, write_run
+from .results import build_document, publish, quarantine_exceeded
 from .runner import PledgeResult, run_policy
+from .verdict import MAX_QUARANTINE, RunSummary, summarize
 
 
 @dataclass
@@ -33,14 +34,15 @@ class Run:
     con: duckdb.DuckDBPyConnection
     folder: Path | None = None
     metrics: dict = field(default_factory=dict)
+    max_quarantine: float = MAX_QUARANTINE
 
     @property
     def summary(self) -> RunSummary:
-        return summarize(self.results)
+        return summarize(self.results, quarantine_exceeded=bool(quarantine_exceeded(self.ingest, self.max_quarantine)))
 
     def document(self) -> dict:
         return build_document(self.policy, self.as_of.isoformat(), self.results, self.ingest, self.findings,
-                              self.metrics)
+                              self.metrics, self.max_quarantine)
 
 
 def salt_from(value: str | None) -> tuple[str, bool]:
@@ -56,7 +58,8 @@ ENGINES = ("duckdb", "spark")
 
 def check_export(policy: str | Policy, export_dir: str | Path, as_of: date, salt: str,
                  database: str | Path | None = None, progress: Callable[[str, str], None] | None = None,
-                 engine: str = "duckdb", spark_master: str | None = None) -> Run:
+                 engine: str = "duckdb", spark_master: str | None = None,
+                 max_quarantine: float = MAX_QUARANTINE) -> Run:
     """Ingest + lint + every check of the policy.
 
     The export is staged in `database`: a DuckDB file (kept), ":memory:", or by default a
@@ -79,6 +82,7 @@ def check_export(policy: str | Policy, export_dir: str | Path, as_of: date, salt
         rep = spark_ingest(con, export_dir, contract, progress=tick)
     else:
         raise PledgecheckError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")
+    require_tables(rep, contract)
     present = rep.present
     missing = {t: f"{t}: {r.error}" if r.error else f"no {t} export in {export_dir}" for t, r in rep.tables.items()
                if not r.present}
@@ -92,13 +96,11 @@ def check_export(policy: str | Policy, export_dir: str | Path, as_of: date, salt
         metrics = {"ccpa_7102": {"year": as_of.year - 1, "rows": ccpa_7102(con, as_of.year - 1)},
                    "ccpa_7102_year_to_date": {"year": as_of.year, "rows": ccpa_7102(con, as_of.year)},
                    "denials": denials(con)}
-    return Run(pol, as_of, rep, results, findings, con, metrics=metrics)
+    return Run(pol, as_of, rep, results, findings, con, metrics=metrics, max_quarantine=max_quarantine)
 
 
-def write_report(run: Run, out_root: str | Path, charts: bool = True) -> Path:
-    from .report import render_html
-
-    doc = run.document()
-    html = render_html(doc, charts=charts)
-    run.folder = write_run(out_root, doc, {"report.html": html})
+def write_report(run: Run, out_root: str | Path, charts: bool = True, folders: dict[str, Path] | None = None,
+                 progress: Callable[[str, str], None] | None = None) -> Path:
+    """The run folder (results.publish), from a finished run."""
+    run.folder = publish(out_root, run.document(), charts=charts, folders=folders, progress=progress)
     return run.folder

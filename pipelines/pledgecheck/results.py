@@ -11,21 +11,21 @@ import json
 import os
 import shutil
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
+from .errors import IngestError
 from .ingest import IngestReport
 from .lint import Finding
 from .policy import Policy
-from .runner import PledgeResult
+from .verdict import COLUMNS, MAX_QUARANTINE, PledgeResult, RunSummary, summarize  # noqa: F401
 
-SCALAR_COLUMNS = ("policy", "pledge_id", "kind", "check", "category", "severity", "section", "status",
-                  "population", "violations", "exempt", "unknown", "open", "due_soon", "rate", "coverage",
-                  "threshold", "effective", "superseded_by", "message")
+# results.parquet: the scalar columns of a result (verdict.COLUMNS), plus the run's as-of date and policy hash
+ARROW_TYPES = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -36,39 +36,29 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-@dataclass
-class RunSummary:
-    kept: int
-    broken: int
-    not_checked: int
-    errors: int
-    critical_broken: list[str]
-    critical_unchecked: list[str]
-
-    @property
-    def exit_code(self) -> int:
-        if self.critical_broken:
-            return 1
-        if self.errors or self.critical_unchecked:
-            return 3
-        return 0
+def quarantine_lines(ingest: IngestReport) -> list[dict]:
+    """One line per (table, file, reason) of rows lost to quarantine, most rows first within a
+    table; counts and reasons only (never a value)."""
+    if ingest.file_reasons:
+        return [{"table": t, "file": f, "reason": r, "rows": n} for t, f, r, n in ingest.file_reasons]
+    return [{"table": t, "file": "", "reason": r, "rows": n}            # engines without per-file reasons
+            for t, reasons in ingest.reasons.items() for r, n in reasons.items()]
 
 
-def summarize(results: list[PledgeResult]) -> RunSummary:
-    eff = [r for r in results if r.effective]
-    return RunSummary(
-        kept=sum(r.status == "kept" for r in eff),
-        broken=sum(r.status == "broken" for r in eff),
-        not_checked=sum(r.status == "not_checked" for r in eff),
-        errors=sum(r.status == "error" for r in eff),
-        critical_broken=[r.pledge_id for r in eff if r.status == "broken" and r.severity == "critical"],
-        critical_unchecked=[r.pledge_id for r in eff if r.status in ("not_checked", "error")
-                            and r.severity == "critical"],
-    )
+def quarantine_by_table(ingest: IngestReport) -> dict[str, dict]:
+    """table -> rows read, quarantined and their share, for tables that lost rows."""
+    return {t: {"rows_read": r.rows_read, "rows_quarantined": r.rows_quarantined,
+                "share": r.rows_quarantined / r.rows_read if r.rows_read else 0.0}
+            for t, r in ingest.tables.items() if r.rows_quarantined}
+
+
+def quarantine_exceeded(ingest: IngestReport, max_rate: float) -> list[str]:
+    """The tables whose quarantined share is above `max_rate`."""
+    return sorted(t for t, q in quarantine_by_table(ingest).items() if q["share"] > max_rate)
 
 
 def build_document(policy: Policy, as_of: str, results: list[PledgeResult], ingest: IngestReport,
-                   findings: list[Finding], metrics: dict | None = None) -> dict:
+                   findings: list[Finding], metrics: dict | None = None, max_quarantine: float = MAX_QUARANTINE) -> dict:
     export = Path(ingest.export_dir)
     inputs = []
     for t in ingest.tables.values():
@@ -79,19 +69,22 @@ def build_document(policy: Policy, as_of: str, results: list[PledgeResult], inge
                            "rows_read": f.rows_read,
                            "rows_loaded": f.rows_loaded, "rows_quarantined": f.rows_quarantined})
     policy_sha = sha256_file(policy.path) if policy.path and Path(policy.path).exists() else None
-    s = summarize(results)
+    over = quarantine_exceeded(ingest, max_quarantine)
+    s = summarize(results, quarantine_exceeded=bool(over))
+    lost = quarantine_by_table(ingest)
     return {
         "meta": {
             "tool": f"pledgecheck {__version__}",
             "policy": policy.id, "policy_name": policy.policy.name, "company": policy.policy.company,
             "policy_version": policy.policy.version, "policy_sha256": policy_sha, "as_of": as_of,
         },
-        "summary": {"kept": s.kept, "broken": s.broken, "not_checked": s.not_checked, "errors": s.errors,
-                    "critical_broken": s.critical_broken, "critical_unchecked": s.critical_unchecked,
-                    "exit_code": s.exit_code},
+        "summary": s.as_dict(),
+        "quarantine": {"lines": quarantine_lines(ingest), "tables": lost, "max_rate": max_quarantine,
+                       "exceeded": over},
         "inputs": inputs,
         "ingest": ingest.as_rows(),
-        "pledges": [r.to_dict() for r in results],
+        "pledges": [{**r.to_dict(), "quarantined": {t: lost[t]["rows_quarantined"] for t in r.tables if t in lost}}
+                    for r in results],
         "unverifiable": [u.model_dump() for u in policy.unverifiable],
         "metrics": metrics or {},
         "lint": [{"kind": f.kind, "pledges": f.pledges, "message": f.message, "winner": f.winner,
@@ -100,16 +93,44 @@ def build_document(policy: Policy, as_of: str, results: list[PledgeResult], inge
     }
 
 
+def publish(out_root: str | Path, doc: dict, charts: bool = True, folders: dict[str, Path] | None = None,
+            progress: Callable[[str, str], None] | None = None) -> Path:
+    """The one writer of a run folder, for `run`, `validate` and `report`: results.json,
+    results.parquet, report.html, and every file below each of `folders` ({prefix: local
+    folder}: "" for the GX validation.json and data_docs/, "notebooks" for executed notebooks).
+    Written atomically; returns the folder."""
+    from .report import render_html
+
+    if progress:
+        progress("write", "report")
+    extra: dict[str, bytes | str] = {}
+    for prefix, folder in (folders or {}).items():
+        for p in sorted(Path(folder).rglob("*")):
+            if p.is_file():
+                rel = p.relative_to(folder).as_posix()
+                extra[f"{prefix}/{rel}" if prefix else rel] = p.read_bytes()
+    extra["report.html"] = render_html(doc, charts=charts)
+    return write_run(out_root, doc, extra)
+
+
+def found_nothing(doc: dict) -> bool:
+    """The run's ingestion found no table at all."""
+    return not any(t.get("files") for t in doc.get("ingest") or [])
+
+
 def write_run(out_root: str | Path, doc: dict, extra: dict[str, bytes | str] | None = None) -> Path:
-    """Write `<out_root>/<policy>/<as_of>/` atomically; returns the final folder."""
+    """Write `<out_root>/<policy>/<as_of>/` atomically; returns the final folder. A run whose
+    ingestion found nothing never replaces an existing folder."""
     final = Path(out_root) / doc["meta"]["policy"] / doc["meta"]["as_of"]
+    if found_nothing(doc) and final.exists():
+        raise IngestError(f"the export holds no table of the contract; {final} is left as it was")
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
         (tmp / "results.json").write_text(json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n",
                                           encoding="utf-8")
-        rows = [{k: p.get(k) for k in SCALAR_COLUMNS} for p in doc["pledges"]]
+        rows = [{k: p.get(k) for k in COLUMNS} for p in doc["pledges"]]
         for r in rows:
             r["as_of"] = doc["meta"]["as_of"]
             r["policy_sha256"] = doc["meta"]["policy_sha256"]
@@ -136,10 +157,7 @@ def write_run(out_root: str | Path, doc: dict, extra: dict[str, bytes | str] | N
 
 
 def _schema() -> pa.Schema:
-    types = {"population": pa.int64(), "violations": pa.int64(), "exempt": pa.int64(), "unknown": pa.int64(),
-             "open": pa.int64(), "due_soon": pa.int64(), "rate": pa.float64(), "coverage": pa.float64(),
-             "threshold": pa.float64(), "effective": pa.bool_()}
-    fields = [pa.field(c, types.get(c, pa.string())) for c in SCALAR_COLUMNS]
+    fields = [pa.field(c, ARROW_TYPES[t]) for c, t in COLUMNS.items()]
     return pa.schema(fields + [pa.field("as_of", pa.string()), pa.field("policy_sha256", pa.string())])
 
 

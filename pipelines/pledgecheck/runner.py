@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import duckdb
@@ -20,50 +19,7 @@ from .checks import Rendered, get, macros_sql, render
 from .contract import Contract, load_contract
 from .errors import CheckError, EngineError
 from .policy import Pledge, Policy
-
-OFFENDERS = 25   # pseudonymized offenders kept per pledge (drill-down), most severe first
-SAMPLE = 10      # of which shown as the sample in reports
-
-
-@dataclass
-class PledgeResult:
-    policy: str
-    pledge_id: str
-    kind: str
-    check: str
-    category: str
-    severity: str
-    section: str
-    quote: str
-    status: str                      # kept | broken | not_checked | error
-    population: int = 0
-    violations: int = 0
-    exempt: int = 0
-    unknown: int = 0
-    open: int = 0
-    due_soon: int = 0
-    rate: float | None = None        # violations / population
-    coverage: float | None = None    # ok / population
-    threshold: float | None = None
-    effective: bool = True           # False when a stricter contradicting pledge supersedes it
-    superseded_by: str | None = None
-    message: str | None = None
-    tables: list[str] = field(default_factory=list)
-    by_reason: dict[str, int] = field(default_factory=dict)
-    by_segment: list[dict] = field(default_factory=list)
-    by_period: list[dict] = field(default_factory=list)
-    measure: dict[str, float | None] = field(default_factory=dict)
-    histogram: list[dict] = field(default_factory=list)
-    offenders: list[dict] = field(default_factory=list)
-
-    @property
-    def sample(self) -> list[str]:
-        return [o["pseudonym"] for o in self.offenders[:SAMPLE]]
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["sample"] = self.sample
-        return d
+from .verdict import ERROR, NO_DATA, NOT_CHECKED, OFFENDERS, SUPERSEDED, PledgeResult, measured_status  # noqa: F401
 
 
 def prepare(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date) -> None:
@@ -98,6 +54,7 @@ def run_policy(con, policy: Policy, as_of: date, salt: str,
         res = evaluate(engine, pledge, policy.id, salt, present, missing_reason or {}, rendered, key, cache)
         if superseded and pledge.id in superseded:
             res.effective, res.superseded_by = False, superseded[pledge.id]
+            res.status = SUPERSEDED
         out.append(res)
         if progress:
             progress(pledge.id)
@@ -138,10 +95,10 @@ def evaluate(engine, pledge: Pledge, policy_id: str, salt: str, present: set[str
     maps them to the counts."""
     res = PledgeResult(policy=policy_id, pledge_id=pledge.id, kind=pledge.kind, check=pledge.check,
                        category=pledge.category, severity=pledge.severity, section=pledge.section,
-                       quote=pledge.quote, status="not_checked")
+                       quote=pledge.quote, status=NOT_CHECKED)
     res.threshold = get(pledge.check).threshold(pledge.params)
     if isinstance(rendered, CheckError):
-        res.status, res.message = "error", str(rendered)
+        res.status, res.message = ERROR, str(rendered)
         return res
     res.tables = rendered.tables
     absent = _absent(rendered, present)
@@ -156,7 +113,7 @@ def evaluate(engine, pledge: Pledge, policy_id: str, salt: str, present: set[str
         try:
             engine.compact(key, rendered)
         except (duckdb.Error, EngineError) as e:
-            res.status, res.message = "error", f"check {pledge.check} failed: {str(e).splitlines()[0][:300]}"
+            res.status, res.message = ERROR, f"check {pledge.check} failed: {str(e).splitlines()[0][:300]}"
             return res
         _aggregate(engine, res, salt)
         if cache is not None:
@@ -164,10 +121,10 @@ def evaluate(engine, pledge: Pledge, policy_id: str, salt: str, present: set[str
     ok = res.population - res.violations - res.exempt - res.open - res.due_soon
     res.coverage = (ok / res.population) if res.population else None
     res.rate = (res.violations / res.population) if res.population else None
-    if res.threshold is not None and res.threshold < 1:
-        res.status = "kept" if (res.coverage is None or res.coverage >= res.threshold) else "broken"
-    else:
-        res.status = "kept" if res.violations == 0 else "broken"
+    res.status = measured_status(res.violations, res.population, res.coverage, res.threshold)
+    if res.status == NO_DATA:
+        res.message = (f"nothing to check: 0 records in scope in {', '.join(res.tables)}"
+                       + (f" ({res.unknown:,} could not be assessed)" if res.unknown else ""))
     return res
 
 

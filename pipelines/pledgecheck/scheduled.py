@@ -145,12 +145,12 @@ class ReportOutcome:
 
 def scheduled_report(policy: str, export: str | Path, as_of: date, out_root: str | Path, salt: str,
                      notebooks_dir: str | Path = NOTEBOOKS_DIR, validate: bool = True,
-                     progress: Progress | None = None, timeout: int = 900) -> ReportOutcome:
+                     progress: Progress | None = None, timeout: int = 900,
+                     max_quarantine: float | None = None) -> ReportOutcome:
     """The whole scheduled run; see the module docstring. `salt` is required (pipeline.salt_from)."""
     from .pipeline import check_export
     from .policy import load_policy, resolve_policy
-    from .report import render_html
-    from .results import write_run
+    from .results import publish
 
     tick = progress or (lambda stage, what: None)
     pol_path = resolve_policy(policy)
@@ -164,17 +164,15 @@ def scheduled_report(policy: str, export: str | Path, as_of: date, out_root: str
     with tempfile.TemporaryDirectory(prefix="pledgecheck-report-") as tmp:
         work = Path(tmp)
         staged = work / "staged.duckdb"
-        run = check_export(pol, export, as_of, salt, database=staged, progress=tick)
+        run = check_export(pol, export, as_of, salt, database=staged, progress=tick,
+                           **({"max_quarantine": max_quarantine} if max_quarantine is not None else {}))
         doc = run.document()
-        extra: dict[str, bytes | str] = {}
         outcome_v = None
         if validate:
             tick("validate", "great expectations")
-            from .validation import folder_files
             from .validation import validate as gx_validate
 
             outcome_v = gx_validate(run, work / "gx")
-            extra.update(folder_files(work / "gx"))
         run.con.close()
         results_json = work / "results.json"
         results_json.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
@@ -187,15 +185,11 @@ def scheduled_report(policy: str, export: str | Path, as_of: date, out_root: str
         errors = []
         for nb in nbs:
             tick("notebook", nb.name)
-            target = work / "notebooks" / nb.name
-            err = execute_notebook(nb, target, params, cwd=Path(notebooks_dir), timeout=timeout)
+            err = execute_notebook(nb, work / "notebooks" / nb.name, params, cwd=Path(notebooks_dir), timeout=timeout)
             if err:
                 errors.append(err)
-            if target.exists():
-                extra[f"notebooks/{nb.name}"] = target.read_bytes()
-        tick("write", "report")
-        extra["report.html"] = render_html(doc)
-        folder = write_run(out_root, doc, extra)
+        folders = {"": work / "gx", "notebooks": work / "notebooks"}
+        folder = publish(out_root, doc, folders={k: v for k, v in folders.items() if v.is_dir()}, progress=tick)
         write_history(history, history_path)
     code = doc["summary"]["exit_code"] or (NOTEBOOK_FAILED if errors else 0)
     return ReportOutcome(folder=folder, doc=doc, exit_code=code, history=history_path,

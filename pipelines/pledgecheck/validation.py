@@ -5,8 +5,10 @@ The checks (DuckDB) compute; GX asserts invariants on their compact results:
 - suite `<policy>.pledges`, over the per-pledge results frame (one row per pledge: pledge_id,
   status, violations, coverage, population, severity ...). For every pledge in force:
   * `violations` at most 0 (row_condition selects the pledge), or, for a consent pledge with a
-    threshold below 1, `coverage` at least the threshold (the runner's rule for "kept");
-  * `status` in {kept, broken}: the pledge could be checked at all.
+    threshold below 1, `coverage` at least the threshold (verdict.threshold_rule: the
+    runner's rule for "kept", written once);
+  * `status` in {kept, broken}: the pledge could be checked at all (not `not_checked`,
+    `error`, nor `no_data`: 0 records in scope is nothing to sign off).
   Plus one suite-level expectation: every pledge of the policy has a result row.
   Each expectation's meta carries the pledge id, severity, quote and section, so a failure in
   Data Docs reads as "this promise, in the policy's own words, is broken".
@@ -37,17 +39,17 @@ from .ingest import IngestReport
 from .lint import lint_policy, superseded
 from .checks import get as get_check
 from .policy import Policy
-from .runner import PledgeResult
+from .verdict import COLUMNS, MAX_QUARANTINE, MEASURED, PledgeResult, threshold_rule
 
 if TYPE_CHECKING:  # pipeline imports duckdb; keep this module importable on its own
     from .pipeline import Run
 
 EXPECTATIONS_DIR = paths.expectations_dir()
 SEVERITIES = ("critical", "warning")
-CHECKABLE = ["kept", "broken"]
-MAX_QUARANTINE_SHARE = 0.01
-PLEDGE_COLUMNS = ("pledge_id", "kind", "check", "severity", "status", "effective", "population", "violations",
-                  "exempt", "unknown", "open", "due_soon", "rate", "coverage", "threshold")
+CHECKABLE = list(MEASURED)              # a pledge in force could be measured: kept or broken
+MAX_QUARANTINE_SHARE = MAX_QUARANTINE
+# the result columns (verdict.COLUMNS) minus free text: a failed check's message may quote a value
+PLEDGE_COLUMNS = tuple(c for c in COLUMNS if c not in ("message", "quote"))
 GENERATED_BY = "pledgecheck expectations (generated from the policy; do not edit by hand)"
 
 
@@ -56,9 +58,9 @@ def pledge_frame(results: list[PledgeResult] | list[dict]) -> pd.DataFrame:
     """One row per pledge, counts and rates only (pandas: GX has no polars support)."""
     rows = [r.to_dict() if isinstance(r, PledgeResult) else r for r in results]
     df = pd.DataFrame([{c: r.get(c) for c in PLEDGE_COLUMNS} for r in rows], columns=list(PLEDGE_COLUMNS))
-    for c in ("population", "violations", "exempt", "unknown", "open", "due_soon"):
+    for c in (c for c in PLEDGE_COLUMNS if COLUMNS[c] == "int"):
         df[c] = df[c].fillna(0).astype("int64")
-    for c in ("rate", "coverage", "threshold"):
+    for c in (c for c in PLEDGE_COLUMNS if COLUMNS[c] == "float"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
     df["effective"] = df["effective"].fillna(True).astype(bool)
     return df
@@ -107,23 +109,24 @@ def suite_specs(policy: Policy) -> list[dict]:
         meta = {"pledge_id": p.id, "quote": p.quote, "section": p.section, "kind": p.kind, "check": p.check}
         cite = f"{p.id} ({p.section}): \u201c{p.quote}\u201d"
         where = _where(p.id)
-        threshold = get_check(p.check).threshold(p.params)
-        if threshold is not None and threshold < 1:
+        column, bound, side = threshold_rule(get_check(p.check).threshold(p.params))
+        if side == "min":
             pledges.append(_spec(
                 "expect_column_values_to_be_between",
-                {"column": "coverage", "min_value": threshold, "row_condition": where},
+                {"column": column, "min_value": bound, "row_condition": where},
                 p.severity, {**meta, "assertion": "coverage_at_least_threshold"},
-                f"{cite}: at least {threshold:.2%} of the in-scope records are covered."))
+                f"{cite}: at least {bound:.2%} of the in-scope records are covered."))
         else:
             pledges.append(_spec(
                 "expect_column_values_to_be_between",
-                {"column": "violations", "max_value": 0, "row_condition": where},
+                {"column": column, "max_value": bound, "row_condition": where},
                 p.severity, {**meta, "assertion": "zero_violations"}, f"{cite}: no record is in breach."))
         pledges.append(_spec(
             "expect_column_values_to_be_in_set",
             {"column": "status", "value_set": CHECKABLE, "row_condition": where},
             p.severity, {**meta, "assertion": "checkable"},
-            f"{cite}: the pledge could be checked (its exports are present and the check ran)."))
+            f"{cite}: the pledge could be checked (its exports are present, hold records in scope, "
+            "and the check ran)."))
     pledges.append(_spec(
         "expect_column_distinct_values_to_equal_set",
         {"column": "pledge_id", "value_set": sorted(p.id for p in policy.pledges)},
@@ -339,25 +342,17 @@ def validate_document(policy: Policy, doc: dict, out_dir: str | Path | None) -> 
                            run_name=doc["meta"]["as_of"])
 
 
-def write_validated_run(run: Run, out_root: str | Path, charts: bool = True) -> tuple[Path, ValidationOutcome]:
+def write_validated_run(run: Run, out_root: str | Path, charts: bool = True,
+                        progress=None) -> tuple[Path, ValidationOutcome]:
     """The dated run folder of `pledgecheck run` plus validation.json and data_docs/, written
     atomically in one step (validation runs in a temporary folder first)."""
-    from .report import render_html
-    from .results import write_run
+    from .pipeline import write_report
 
-    doc = run.document()
     with tempfile.TemporaryDirectory(prefix="pledgecheck-validate-") as tmp:
         outcome = validate(run, tmp)
-        extra: dict[str, bytes | str] = {"report.html": render_html(doc, charts=charts)}
-        extra.update(folder_files(Path(tmp)))
-        run.folder = write_run(out_root, doc, extra)
+        write_report(run, out_root, charts=charts, folders={"": Path(tmp)}, progress=progress)
     outcome.data_docs = run.folder / "data_docs"
     return run.folder, outcome
-
-
-def folder_files(folder: Path) -> dict[str, bytes]:
-    """Every file below `folder` as {relative posix path: bytes} (for results.write_run's `extra`)."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def prune_static(site: Path) -> None:

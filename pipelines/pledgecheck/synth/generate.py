@@ -84,7 +84,7 @@ import shutil
 import tempfile
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -171,7 +171,9 @@ FUTURE_SHARE = 0.002  # records dated after the as-of date (outcome unknown)
 def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int = 1000, events: int | None = None,
                    as_of: date = date(2026, 11, 1), fmt: str = "parquet", access_log_format: str = "table",
                    progress: Callable[[str, int], None] | None = None,
-                   shard_accounts: int | None = None, workers: int = 1, truth: bool = True) -> dict:
+                   shard_accounts: int | None = None, workers: int = 1, truth: bool = True,
+                   planted: Collection[str] | None = None, empty: Collection[str] = (),
+                   damaged: dict[str, float] | None = None) -> dict:
     """Write a synthetic export for `policy` into `out_dir`; return (and write) its manifest.
 
     The world is built in shards of at most `shard_accounts` accounts (default SHARD_ACCOUNTS),
@@ -180,7 +182,8 @@ def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int =
     the workers are spawned, so a script that calls this with `workers` > 1 must do so under
     `if __name__ == "__main__":` (Python's rule for spawned processes). `truth=False` skips the
     ground truth (about 40% of the work): the manifest then has no `expected` counts, which
-    suits benchmark worlds."""
+    suits benchmark worlds. `planted` (pledge ids; default every pledge), `empty` (tables) and
+    `damaged` ({table: share of unreadable rows}) make a plausible month (see pledgecheck.realism)."""
     if fmt not in (*FORMATS, "mixed"):
         raise ValueError(f"format {fmt!r}: use parquet, csv, jsonl or mixed")
     if access_log_format not in ("table", "combined"):
@@ -205,6 +208,8 @@ def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int =
         formats[name] = FORMATS[i % 3] if fmt == "mixed" else fmt
         if name == "web_access_logs" and access_log_format == "combined":
             formats[name] = "combined"
+        if name in (damaged or {}):
+            formats[name] = "csv"   # realism.damage appends unreadable lines
     sinks = {name: _Sink(out / f"{name}.{EXTENSIONS[formats[name]]}", formats[name],
                          _arrow_schema(contract.table(name), name in OFFSET_TABLES)) for name in contract.tables}
     shards = -(-accounts // size)
@@ -214,7 +219,8 @@ def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int =
     with tempfile.TemporaryDirectory(prefix=".shards-", dir=out) as tmp:
         jobs = [_ShardJob(policy, seed, as_of, k, bounds[k], bounds[k + 1],
                           events * bounds[k + 1] // accounts - events * bounds[k] // accounts,
-                          formats, accounts, Path(tmp) / f"shard{k}", truth, CHUNK_ROWS) for k in range(shards)]
+                          formats, accounts, Path(tmp) / f"shard{k}", truth, CHUNK_ROWS,
+                          None if planted is None else tuple(sorted(planted)), tuple(empty)) for k in range(shards)]
         try:
             for done in _shards_in_order(jobs, workers):
                 for name in contract.tables:  # append the shard's parts in table and chunk order
@@ -231,11 +237,19 @@ def generate_world(out_dir: Path, policy: Policy, seed: int = 1, accounts: int =
                 sink.close()
             address_pool.cache_clear()  # drawn here if this process built shards itself
 
+    quarantined = {}
+    for name, share in sorted((damaged or {}).items()):
+        from .realism import damage
+
+        quarantined[name] = damage(sinks[name].path, contract.table(name), share, counts[name])
     manifest = {
         "generator": GENERATOR, "policy": policy.id, "seed": seed, "accounts": accounts, "events": events,
         "as_of": as_of.isoformat(), "format": fmt, "tables": counts,
         "expected": whole.expected() if whole is not None else None,
     }
+    if planted is not None or empty or quarantined:   # a plausible month (pledgecheck.realism)
+        manifest.update(planted=None if planted is None else sorted(planted), empty=sorted(empty),
+                        quarantined=quarantined)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 
@@ -255,6 +269,8 @@ class _ShardJob:
     parts: Path          # folder the shard's encoded chunks are written to
     truth: bool
     chunk_rows: int
+    planted: tuple[str, ...] | None = None   # pledges that keep their violations (None: all)
+    empty: tuple[str, ...] = ()              # tables written without rows
 
 
 @dataclass
@@ -286,12 +302,23 @@ def _build_shard(job: _ShardJob) -> _ShardDone:
     world = World(job.policy, job.seed, job.hi - job.lo, job.as_of, contract, shard=job.k, offset=job.lo,
                   world_accounts=job.world_accounts)
     tables = world.build()
+    realistic = None
+    if job.planted is not None or job.empty:
+        from .realism import keep_planted
+
+        realistic = keep_planted(tables, job.policy, job.as_of, contract,
+                                 job.planted if job.planted is not None else [p.id for p in job.policy.pledges],
+                                 job.empty)
     part = Truth(job.policy, job.as_of, tables, contract) if job.truth else None  # this shard's holds, consents...
     job.parts.mkdir(parents=True, exist_ok=True)
     parts = {}
     for name in contract.tables:
         if name == "web_access_logs":
             chunks = world.access_log_chunks(job.events, job.formats[name] == "combined", job.chunk_rows)
+            if realistic is not None and job.planted is not None:
+                from .realism import clean_chunks
+
+                chunks = clean_chunks(chunks, realistic, job.policy, job.planted, name)
         else:
             chunks = iter([tables.pop(name)])
         parts[name] = _write_parts(job.parts / name, job.formats[name], name, chunks, part, world)
