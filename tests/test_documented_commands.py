@@ -48,7 +48,7 @@ COMMANDS = documented_commands()
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     from pledgecheck.synth import realism
-    from pledgecheck.generate import generate_world
+    from pledgecheck.synth.generate import generate_world
     from pledgecheck.policy import load_policy, policies_dir
 
     base = tmp_path_factory.mktemp("documented")

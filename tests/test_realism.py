@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from pledgecheck.synth import realism
-from pledgecheck.generate import generate_world
+from pledgecheck.synth.generate import generate_world
 from pledgecheck.lint import lint_policy, superseded
 from pledgecheck.pipeline import check_export
 from pledgecheck.policy import load_policy, policies_dir

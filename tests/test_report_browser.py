@@ -20,7 +20,7 @@ import pytest
 
 from pledgecheck import verdict
 from pledgecheck.synth import realism
-from pledgecheck.generate import generate_world
+from pledgecheck.synth.generate import generate_world
 from pledgecheck.pipeline import check_export, write_report
 from pledgecheck.policy import load_policy, policies_dir
 
