@@ -1347,14 +1347,31 @@ class World:
         zips = np.array([f"{int(z):05d}" for z in rng.integers(1000, 99999, n)], dtype=object)
         dispute = _masked_where(rng.random(n) < 0.7, (rng.random(n) < 0.02) | (status == "chargeback"), None)
         fraud = _masked_where(rng.random(n) < 0.6, rng.random(n) < 0.01, None)
+        deleted = self.deletions(rng, "orders", ordered)
         return _frame({
             "order_id": self.new_ids("ord", n), "account_id": self.ids[own], "ordered_at": ordered,
             "amount": np.round(rng.lognormal(3.3, 0.7, n), 2),
             "currency": np.array([CURRENCY[j] for j in self.jur[own]], dtype=object), "status": status,
             "shipping_name": _masked_where(physical, self.names[own], None), "shipping_address": address,
             "billing_zip": _masked_where(physical, zips, None),
-            "comment": comment, "dispute_flag": dispute, "fraud_flag": fraud, "_owner": own,
+            "comment": comment, "dispute_flag": dispute, "fraud_flag": fraud, "deleted_at": deleted, "_owner": own,
         }, self.contract.table("orders"))
+
+    def deletions(self, rng: np.random.Generator, table: str, start: np.ndarray) -> np.ndarray:
+        """`deleted_at` of a table that minimum-retention pledges read: about 2% of the rows
+        deleted before the shortest minimum (deleted too early), 3% after the longest, the rest
+        not deleted; never after the as-of date. Without such a pledge nothing is drawn (the
+        world is the same as before)."""
+        out = _nat(len(start))
+        periods = [p.params.period.approx_days() for p in self.hints.of("minimum_retention", table)]
+        if not periods:
+            return out
+        day = np.timedelta64(86_400_000_000, "us")
+        r = rng.random(len(start))
+        early = start + (rng.uniform(0.1, 0.8, len(start)) * min(periods)).astype(np.int64) * day
+        late = start + (max(periods) * 1.05 + rng.uniform(0, 30, len(start))).astype(np.int64) * day
+        pick = np.where(r < 0.02, early, np.where(r < 0.05, late, out))
+        return np.where(~np.isnat(start) & (pick < self.A_us), pick, out)
 
     @staticmethod
     def plant_texts(rng: np.random.Generator, texts: np.ndarray, cards: int, decoys: int) -> None:
@@ -1382,10 +1399,11 @@ class World:
         cvv[blank] = " "
         expiry = np.array([f"{int(m):02d}/{int(y)}" for m, y in zip(rng.integers(1, 13, n), rng.integers(26, 32, n))],
                           dtype=object)
+        paid_at = self.after(rng, paid["ordered_at"].to_numpy().astype(US), 5, 900)
         return _frame({
             "payment_id": self.new_ids("pay", n), "order_id": paid["order_id"].to_numpy(),
             "account_id": paid["account_id"].to_numpy(),
-            "paid_at": self.after(rng, paid["ordered_at"].to_numpy().astype(US), 5, 900),
+            "paid_at": paid_at, "deleted_at": self.deletions(rng, "payments", paid_at),
             "method": method, "card_brand": _masked_where(card, brand, None),
             "card_last4": _masked_where(card, np.array([x[-4:] for x in numbers], dtype=object), None),
             "masked_pan": _masked_where(card & ((rng.random(n) < 0.5) | np.isin(np.arange(n), unmasked)), masked, None),
