@@ -19,7 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pledgecheck.synth import generate
+from pledgecheck.synth import generate, values
+from pledgecheck.synth import world as world_module
 from pledgecheck.synth import truth as T
 from pledgecheck.calendars import add_business_days, next_working_day
 from pledgecheck.contract import load_contract
@@ -131,7 +132,7 @@ def test_manifest_counts_the_rows_of_every_file(tmp_path, fmt, log):
     assert set(files) == set(CONTRACT.tables)
     expected_suffix = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
     for i, name in enumerate(CONTRACT.tables):
-        want = generate.FORMATS[i % 3] if fmt == "mixed" else fmt
+        want = values.FORMATS[i % 3] if fmt == "mixed" else fmt
         suffix = ".log" if (name == "web_access_logs" and log == "combined") else expected_suffix[want]
         assert files[name].suffix == suffix, name
         assert rows_in(files[name]) == m["tables"][name], name
@@ -250,7 +251,7 @@ def test_shards_change_the_world_but_not_its_shape(tmp_path):
     assert two["expected"] != one["expected"]
     assert set(two["expected"]) == set(one["expected"]) and two["tables"]["web_access_logs"] == 500
     with pytest.raises(ValueError):
-        world(tmp_path, "bad", accounts=100, shard_accounts=generate.MIN_SHARD_ACCOUNTS - 1)
+        world(tmp_path, "bad", accounts=100, shard_accounts=values.MIN_SHARD_ACCOUNTS - 1)
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -279,7 +280,7 @@ def test_worker_processes_write_the_same_files(tmp_path):
 def test_a_shard_that_outgrows_its_id_block_is_refused(tmp_path, monkeypatch):
     """Ids of shard k > 0 live in their own block: a shard needing more ids than the block
     holds is an error, never a silent duplicate key."""
-    monkeypatch.setattr(generate, "ID_BLOCK", 50)
+    monkeypatch.setattr(world_module, "ID_BLOCK", 50)   # World numbers the ids
     with pytest.raises(ValueError, match="ids: use smaller shards"):
         world(tmp_path, "tight", accounts=80, events=100, shard_accounts=40)
 
@@ -627,18 +628,18 @@ def test_instant_addition_matches_duration_add_to(ts, unit, n):
 
 def test_card_detector_brands_and_runs():
     assert T.card_numbers_in("a 2720 9999 9999 9994 b") == []  # Luhn fails
-    valid = generate.make_card(np.random.default_rng(1), "2720", 16)
-    assert T.card_numbers_in(f"x {generate.format_card(valid, 2)}, y") == [valid]
+    valid = values.make_card(np.random.default_rng(1), "2720", 16)
+    assert T.card_numbers_in(f"x {values.format_card(valid, 2)}, y") == [valid]
     assert T.card_brand(valid) == "mastercard"
-    for prefix, length in generate.CARD_KINDS:
-        number = generate.make_card(np.random.default_rng(length), prefix, length)
+    for prefix, length in values.CARD_KINDS:
+        number = values.make_card(np.random.default_rng(length), prefix, length)
         assert T.card_brand(number), (prefix, length)
-        assert T.card_numbers_in(generate.format_card(number, 1)) == [number]
+        assert T.card_numbers_in(values.format_card(number, 1)) == [number]
 
 
 def test_truncated_addresses_are_truncated():
     for text in ["203.0.113.77", "2001:db8:abcd:12::1", "2001:0DB8:ABCD:0012:0000:0000:0000:0001"]:
-        assert T.ip_class(generate.truncate_ip(text)) in (T.IP4_TRUNC, T.IP6_TRUNC)
+        assert T.ip_class(values.truncate_ip(text)) in (T.IP4_TRUNC, T.IP6_TRUNC)
 
 
 # ---------------------------------------------------------------- the bundled policies
