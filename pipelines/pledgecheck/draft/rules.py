@@ -269,9 +269,7 @@ class Drafter:
             return []
         if not limits:
             if mins:
-                return [Unverifiable(u.text, u.section, f"a minimum period ({mins[0].duration}): the checks measure "
-                                                        "that data is not kept longer than promised, not that it is "
-                                                        "kept at least this long")]
+                return self._minimum(u, text, mins)
             return []
         if CONSENT.search(text) and VALIDITY.search(text):
             return self._consent_validity(u, text, limits[0])
@@ -453,6 +451,38 @@ class Drafter:
                 out.append(Proposal("retention", "retention",
                                     {"table": table, "from": anchor, "period": p.duration}, cat,
                                     _quote(u, where), u.section, t_todo + t2, note))
+        return out
+
+    def _minimum(self, u: Unit, text: str, mins) -> list:
+        """A minimum retention ("kept at least 7 years", "a minimum of 7 years"): a
+        minimum_retention pledge on the tables the statement is about whose export records the
+        deletion (a `deleted` anchor); without one, unverifiable with what would make it checkable."""
+        out: list = []
+        for p in mins:
+            best, where, _ = self.tables_for(u, window=text)
+            if not best:
+                out.append(Unverifiable(u.text, u.section, f"a minimum period ({p.duration}) for data no export "
+                                                           "table holds"))
+                continue
+            tables, todo = self._choose(best, self.subject)
+            for table in tables:
+                anchors = [a for a in self.contract.tables[table].anchors if a != "deleted"]
+                if "deleted" not in self.contract.tables[table].anchors:
+                    out.append(Unverifiable(u.text, u.section, f"a minimum period ({p.duration}) on {table}, whose "
+                                                               "export records no deletion: a deletion instant (a "
+                                                               "'deleted' anchor) would make it checkable"))
+                    continue
+                cue_text = text if u.kind != "cell" else f"{u.context} {text}"
+                hits = [a for a in anchor_for(table, cue_text, ANCHOR_WORDS, self.contract) if a != "deleted"]
+                t_todo = list(todo)
+                anchor = hits[0] if hits else anchors[0]
+                if not hits and len(anchors) > 1:
+                    t_todo.append(f"params.from: nothing names when the minimum starts; {anchor} chosen; "
+                                  f"candidates: {', '.join(anchors)}")
+                cat, t2 = self.category(table, self.subject)
+                out.append(Proposal("retention", "minimum_retention",
+                                    {"table": table, "from": anchor, "period": p.duration}, cat,
+                                    _quote(u, where), u.section, t_todo + t2))
         return out
 
     def _without_period(self, u: Unit, text: str) -> list:
