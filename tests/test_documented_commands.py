@@ -64,6 +64,8 @@ def _placeholder(word: str, base: Path, qi: list[str]) -> str:
         return str(example if example.exists() else ROOT / "policies" / "lustmonster.yaml")
     if re.fullmatch(r"path/to/\S+|/exports/\S*|data/sample/?", word):
         return str(base / "export")
+    if re.fullmatch(r"[\w./-]+\.(html?|md|txt)", word) and not (ROOT / word).exists():
+        return str(ROOT / "docs" / "examples" / "acme-privacy-policy.md")   # a policy's text
     if word.endswith(".csv"):
         path = base / Path(word).name
         with open(path, "w", newline="", encoding="utf-8") as f:

@@ -171,6 +171,7 @@ def draft_file(path: str | Path, out: str | Path | None = None, policy_id: str |
     rendered = render_yaml(doc, p.name)
     if out is not None:
         try:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)   # e.g. -o policies/acme.yaml in a new project
             Path(out).write_text(rendered, encoding="utf-8")
         except OSError as e:
             raise PolicyError(f"{out}: cannot write the draft ({e.strerror})") from None
