@@ -609,6 +609,8 @@ def deadline(
     out.print(t)
 
 
+# run, validate and report take the same export options: typer declares a command's options in its
+# signature, so the lists look alike (the option types themselves are defined once, above)
 @app.command("validate")
 def validate_cmd(
     policy: PolicyOpt,

@@ -6,6 +6,12 @@ the lint rule, the chart label and the Great Expectations hint.
 A check kind lives in one folder, `checks/<name>/`: `check.sql` (the Jinja template) and
 `check.py` (a `Params` model and a `CHECK` instance of a `Check` subclass). The registry
 (`checks/__init__.py`) lists the folders; nothing else names a check kind.
+
+Every kind's check.py has the same shape (a Params model, `outcomes`, `validate_table`, `bind`,
+`describe`) and most templates start with the same `scoped` CTE (the in-scope rows with subject,
+record id, instant and segment): the duplicates tool pairs them by shape. That is the pattern a
+kind follows (docs/ADDING_A_CHECK.md), not a rule written twice: what they share is computed
+once, here and in checks/sql.py (`scope`, `subject`, `record_id`, `segment`, `with_outcome`).
 """
 from __future__ import annotations
 
