@@ -316,7 +316,8 @@ def test_draft_prints_to_stdout_without_output(tmp_path, cli):
 
 @pytest.mark.parametrize("content, message, extra", [
     (None, "cannot read the policy text", []), ("  \n", "is empty", []),
-    ("We keep orders for 7 years.", "cannot write the draft", ["-o", "no/such/folder/draft.yaml"])])
+    # -o creates a missing folder, but not one inside a file
+    ("We keep orders for 7 years.", "cannot write the draft", ["-o", "policy.txt/draft.yaml"])])
 def test_draft_bad_input_is_one_clear_line(tmp_path, content, message, extra):
     from pledgecheck.cli import main
     import subprocess
