@@ -5,7 +5,7 @@ from typing import Literal
 
 from ...duration import Duration
 from ...claims import BACKUPS, pledge_claim, pledge_data, duration_value
-from ..base import Check, Render, Strict, Validator
+from ..base import Check, Render, Strict
 from ..erasure_completeness.check import ERASED, _erasure_text
 
 
@@ -22,9 +22,6 @@ class BackupRotation(Check):
                 "purged_late": "violation"}
     measure_label = "days held beyond the rotation"
     reads_one_table = False
-
-    def validate(self, p: Params, v: Validator) -> None:
-        pass
 
     def bind(self, r: Render) -> dict:
         r.tables += ["backups", "erasure_log"]
