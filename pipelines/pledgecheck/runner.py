@@ -149,7 +149,7 @@ class DuckDBChecks:
         if rendered.parts:
             _compact_parts(self.con, rendered)
         else:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _cev AS {COMPACT.format(sql=rendered.sql)}",
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _cev AS {compact_sql(rendered.sql)}",
                              rendered.params)
 
     def read(self, sql: str, params: dict | None = None) -> list[tuple]:
@@ -160,15 +160,31 @@ class DuckDBChecks:
 # One pass over a check's evaluation rows leaves a compact table: the rows counted per distinct
 # (outcome, reason, segment, period, measure), and per violating subject. Every aggregate of
 # a result (counts, quantiles, histogram, offenders) is computed from it exactly, so no
-# evaluation row is ever materialized, however large the table.
+# evaluation row is ever materialized, however large the table. An engine that evaluates many
+# checks in one pass (Spark) stacks their evaluation rows with a key column and gets every
+# check's compact table at once (`compact_keyed_sql`).
+EVALUATION = """SELECT outcome, reason, coalesce(CAST(segment AS VARCHAR), '?') AS segment, period,
+       CAST(measure AS DOUBLE) AS measure, CASE WHEN outcome = 'violation' THEN subject_id END AS vsub
+FROM ({sql}) ev"""
 COMPACT = """
-SELECT grouping(vsub) AS g, outcome, reason, segment, period, measure, vsub, count(*) AS n, max(measure) AS worst
-FROM (SELECT outcome, reason, coalesce(CAST(segment AS VARCHAR), '?') AS segment, period,
-             CAST(measure AS DOUBLE) AS measure,
-             CASE WHEN outcome = 'violation' THEN subject_id END AS vsub
-      FROM ({sql}) ev)
-GROUP BY GROUPING SETS ((outcome, reason, segment, period, measure), (vsub))
+SELECT {k}grouping(vsub) AS g, outcome, reason, segment, period, measure, vsub, count(*) AS n, max(measure) AS worst
+FROM ({rows}) evr
+GROUP BY GROUPING SETS (({k}outcome, reason, segment, period, measure), ({k}vsub))
 """
+
+
+def compact_sql(sql: str) -> str:
+    """COMPACT over the evaluation rows of one check."""
+    return COMPACT.format(rows=EVALUATION.format(sql=sql), k="")
+
+
+def compact_keyed_sql(checks: list[tuple[int, str]], key: str = "_k") -> str:
+    """COMPACT over the evaluation rows of many checks at once, told apart by `key`: the rows
+    of (key value, check SQL) stacked, then grouped by the key too. Per key, exactly the
+    compact table `compact_sql` gives for that check alone."""
+    rows = "\nUNION ALL\n".join(f"SELECT {k} AS {key}, * FROM ({EVALUATION.format(sql=sql)}) e{k}"
+                                 for k, sql in checks)
+    return COMPACT.format(rows=rows, k=f"{key}, ")
 
 
 # The compact table of a union, from the compact tables of its parts: every compact row is a
@@ -188,7 +204,7 @@ def _compact_parts(con: duckdb.DuckDBPyConnection, rendered: Rendered) -> None:
     con.execute("DROP TABLE IF EXISTS _cev_parts")
     for i, part in enumerate(rendered.parts):
         head = "CREATE TEMP TABLE _cev_parts AS" if i == 0 else "INSERT INTO _cev_parts"
-        con.execute(f"{head} {COMPACT.format(sql=part)}", rendered.part_params(part))
+        con.execute(f"{head} {compact_sql(part)}", rendered.part_params(part))
     con.execute(f"CREATE OR REPLACE TEMP TABLE _cev AS {MERGE_PARTS}")
     con.execute("DROP TABLE _cev_parts")
 

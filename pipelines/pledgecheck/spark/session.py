@@ -112,10 +112,11 @@ class SparkConnection:
         self._registered: dict[str, object] = {}
         self._calendars: dict[str, list[date]] = {}
         self._register_udfs()
-        self._parts: list = []                    # persisted rows of each prefetched check
-        self._batch = None                        # DataFrame _prefetched: all of them, key _k
+        self._fused: list = []                    # checkpointed compact rows of each fused job, key _k
+        self._next_k = 0                          # the next check's _k
+        self._batch = None                        # DataFrame _prefetched: all of them
         self._table = "_cev"                      # the table the runner creates per check
-        self._keys: dict[tuple, int] = {}         # (check SQL, params) -> _k in _evall
+        self._keys: dict[tuple, tuple[int, int]] = {}   # (check SQL, params) -> (_k, its job in _fused)
         self._current: int | None = None          # _k that the view self._table shows now
         self._seen: dict[str, tuple] = {}         # aggregate SQL -> params of its first use
         self._answers: dict[tuple, tuple[dict[int, list[tuple]], bool]] = {}
@@ -129,48 +130,65 @@ class SparkConnection:
         """Evaluate every check the runner will ask for, before it asks (`checks`: the
         runner's (key, rendered check) list, each rendered once by the runner).
 
-        The runner evaluates one pledge at a time: the compact rows of a check, then a few
-        small queries over them. On Spark each query costs a job (0.1-0.5 s even on tiny
-        data), so the per-check tables are computed up front, stacked as `_prefetched` (key
-        `_k`), and a query the runner repeats for every pledge with the same parameters is
-        answered for every key by one keyed query (translate.keyed). The answers are those of
-        the per-pledge queries; anything else still runs per pledge. Returns how many checks
-        were prefetched."""
+        Checks are fused the way Deequ fuses its analyzers: the checks that read the same
+        tables are evaluated together, their evaluation rows stacked with a key `_k` and
+        compacted by one aggregation (`runner.compact_keyed_sql`), so a table and its
+        pledges cost one Spark job (at most FUSE_MAX checks a job: a longer union only makes
+        Catalyst's planning slower), not one job per pledge. Each job's compact rows are
+        checkpointed once. They are stacked as `_prefetched`, and a query the runner repeats
+        for every pledge with the same parameters is answered for every key by one keyed
+        query (translate.keyed). The answers are those of the per-pledge queries; anything
+        else still runs per pledge over the pledge's own rows. Returns how many checks were
+        prefetched."""
         from functools import reduce
 
+        self._drop_batch()
+        for members in fusion_groups(checks):
+            self._fuse(members)
+        if not self._fused:
+            return 0
+        self._batch = reduce(lambda a, b: a.unionAll(b), self._fused)
+        self._batch.createOrReplaceTempView("_prefetched")
+        return len(self._keys)
+
+    def _fuse(self, members: list[tuple[tuple, object]]) -> None:
+        """One Spark job for the compact rows of `members`; if Spark refuses it, each member on
+        its own, and a member Spark refuses alone is left to the runner (which reports its
+        error)."""
+        from .. import runner
+
+        base = self._next_k
+        stacked, params = [], {}
+        for i, (key, r) in enumerate(members):
+            sql, p = _prefixed(r.sql, r.params, f"k{base + i}_")
+            stacked.append((base + i, sql))
+            params.update(p)
+        try:
+            df = self._df(runner.compact_keyed_sql(stacked), params).localCheckpoint(eager=True)
+        except Exception:  # noqa: BLE001
+            if len(members) > 1:
+                for m in members:
+                    self._fuse([m])
+            return
+        self._next_k += len(members)
+        g = len(self._fused)
+        self._fused.append(df)
+        for i, (key, _) in enumerate(members):
+            self._keys[key] = (base + i, g)
+
+    def use(self, key: tuple, rendered) -> None:
+        """Make `_cev` the compact rows of one check: its prefetched rows, or computed now."""
         from pyspark.sql import functions as F
 
         from .. import runner
 
-        self._drop_batch()
-        for key, r in checks:
-            if key in self._keys:
-                continue
-            # one job per check (one union of every check makes Catalyst's plan explode);
-            # a check Spark refuses is left to the runner, which reports its error
-            try:
-                df = self._df(runner.COMPACT.format(sql=r.sql), r.params).localCheckpoint(eager=True)
-            except Exception:  # noqa: BLE001
-                continue
-            self._keys[key] = len(self._parts)
-            self._parts.append(df)
-        if not self._parts:
-            return 0
-        self._batch = reduce(lambda a, b: a.unionAll(b),
-                             [df.select(F.lit(i).alias("_k"), "*") for i, df in enumerate(self._parts)])
-        self._batch.createOrReplaceTempView("_prefetched")
-        return len(self._parts)
-
-    def use(self, key: tuple, rendered) -> None:
-        """Make `_cev` the compact rows of one check: its prefetched rows, or computed now."""
-        from .. import runner
-
         if self._batch is not None and key in self._keys:
-            self._current = self._keys[key]
-            self._parts[self._current].createOrReplaceTempView(self._table)
+            k, g = self._keys[key]
+            self._current = k
+            self._fused[g].where(F.col("_k") == k).drop("_k").createOrReplaceTempView(self._table)
             return
         self._current = None
-        self._create(self._table, runner.COMPACT.format(sql=rendered.sql), rendered.params)
+        self._create(self._table, runner.compact_sql(rendered.sql), rendered.params)
 
     def read_compact(self, sql: str, params) -> list[tuple]:
         """Rows of a runner query over `_cev` (the current check)."""
@@ -181,9 +199,9 @@ class SparkConnection:
         return [tuple(r) for r in self._df(sql, params).collect()]
 
     def _drop_batch(self) -> None:
-        for df in self._parts:
+        for df in self._fused:
             df.unpersist()
-        self._parts.clear()
+        self._fused.clear()
         self._batch, self._current = None, None
         self._keys.clear()
         self._seen.clear()
@@ -344,6 +362,33 @@ class SparkConnection:
 
         self.spark.udf.register("pledgecheck_add_business_days", add_business_days, DateType())
         self.spark.udf.register("pledgecheck_next_working_day", next_working_day, DateType())
+
+
+# Checks fused into one Spark job at most (prefetch).
+FUSE_MAX = 16
+
+
+def fusion_groups(checks: list[tuple[tuple, object]], most: int = FUSE_MAX) -> list[list[tuple[tuple, object]]]:
+    """The runner's (key, rendered check) list in the groups evaluated together: the checks
+    that read the same tables, at most `most` a group, each key once (pledges with equal
+    checks are measured once)."""
+    groups: dict[tuple, list[tuple[tuple, object]]] = {}
+    seen: set[tuple] = set()
+    for key, r in checks:
+        if key not in seen:
+            seen.add(key)
+            groups.setdefault(tuple(sorted(r.tables)), []).append((key, r))
+    return [members[i:i + most] for members in groups.values() for i in range(0, len(members), most)]
+
+
+def _prefixed(sql: str, params: dict, prefix: str) -> tuple[str, dict]:
+    """A check's SQL and parameters with every `$name` renamed `$<prefix>name`, so that the
+    parameters of several checks (each numbered from p0) can travel in one query."""
+    if not params:
+        return sql, {}
+    names = "|".join(re.escape(n) for n in sorted(params, key=len, reverse=True))
+    text = re.sub(rf"\$({names})\b", lambda m: f"${prefix}{m.group(1)}", sql)
+    return text, {f"{prefix}{k}": v for k, v in params.items()}
 
 
 def _aggregates(sql: str) -> bool:
