@@ -484,3 +484,51 @@ def test_shared_aggregates_become_a_k_anonymity_pledge():
                      "fewer than 10 people.\n\nWe share aggregate, anonymized data with our partners.\n", "x")
     ks = [(p["check"], p["params"].get("k"), bool(p.get("todo"))) for p in doc["pledges"]]
     assert ks == [("k_anonymity", 10, False), ("k_anonymity", None, True)]
+
+
+# ---------------------------------------------------------------- one pledge per rule, however often stated
+REPEATED = """\
+# Fernbrook Outdoor — Data Retention Policy
+
+## 3. Sales records
+
+Retention period: 6 years
+
+Invoices and order confirmations are kept for 6 years from the date of the order.
+
+## 9. Summary of retention periods
+
+| Record | Retention period |
+|---|---|
+| Sales records | 6 years |
+| Support tickets | 2 years |
+
+## 10. Marketing
+
+You may unsubscribe from our newsletter at any time.
+You can opt out of marketing emails at any time using the link in each email.
+"""
+
+
+def test_a_rule_stated_several_times_is_one_pledge_with_its_other_quotes():
+    doc = draft_text(REPEATED, "fernbrook")
+    # "Retention period: 6 years" is a statement, not the title of what follows
+    assert "Retention period: 6 years" in [p["quote"] for p in doc["pledges"]]
+    orders = [p for p in doc["pledges"] if p["check"] == "retention" and p["params"].get("table") == "orders"]
+    assert len(orders) == 1, orders
+    p = orders[0]
+    assert p["section"] == "3. Sales records"
+    also = [(s["section"], s["quote"]) for s in p["also_stated"]]
+    assert ("9. Summary of retention periods", "Sales records | 6 years") in also
+    assert any(q.startswith("Invoices and order confirmations") for _, q in also)
+    # one statement names the anchor ("from the date of the order"): the anchor is not a todo any more
+    assert not any(t.startswith("params.from") for t in p.get("todo", []))
+    optouts = [p for p in doc["pledges"] if p["check"] == "optout_latency"]
+    assert len(optouts) == 1 and len(optouts[0]["also_stated"]) == 1
+    # ids stay unique and the merged draft is a valid policy file whose extra quotes are verbatim
+    assert len({p["id"] for p in doc["pledges"]}) == len(doc["pledges"])
+    pol = parse_policy(doc, "fernbrook")
+    assert pol.pledge(p["id"]).also_stated[0].section
+    for d in doc["pledges"]:
+        for s in [d, *d.get("also_stated", [])]:
+            assert norm(s["quote"]) in norm(REPEATED), s["quote"]

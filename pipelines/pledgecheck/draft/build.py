@@ -111,11 +111,7 @@ def draft_text(text: str, policy_id: str = "draft", name: str | None = None, sou
             if key in seen_p:
                 continue
             seen_p.add(key)
-            pid = _pledge_id(policy_id, item)
-            ids[pid] += 1
-            if ids[pid] > 1:
-                pid = f"{pid}-{ids[pid]}"
-            d: dict = {"id": pid, "kind": item.kind, "check": item.check, "category": item.category,
+            d: dict = {"id": _pledge_id(policy_id, item), "kind": item.kind, "check": item.check, "category": item.category,
                        "params": item.params, "severity": "critical", "quote": item.quote,
                        "section": item.section or "(no heading)"}
             if item.note:
@@ -128,8 +124,15 @@ def draft_text(text: str, policy_id: str = "draft", name: str | None = None, sou
             pledges.append(d)
             if u.kind == "cell":
                 last_cell = (u.block, d)
+    pledges = merge_repeats(pledges)
+    for d in pledges:
+        ids[d["id"]] += 1
+        if ids[d["id"]] > 1:
+            d["id"] = f"{d['id']}-{ids[d['id']]}"
+    kept = {id(d) for d in pledges}
+    needs_calendar = [d for d in needs_calendar if id(d) in kept]
     # a pledge quoted from a sentence that also gave an unverifiable reading stays a pledge
-    quoted = {norm(p["quote"]) for p in pledges}
+    quoted = {norm(q) for p in pledges for q in [p["quote"], *(s["quote"] for s in p.get("also_stated", []))]}
     unverifiable = [u for u in unverifiable if norm(u["quote"]) not in quoted]
     meta: dict = {"id": policy_id, "name": name or f"{policy_id} privacy policy (draft)"}
     if source:
@@ -142,6 +145,41 @@ def draft_text(text: str, policy_id: str = "draft", name: str | None = None, sou
                 f"calendar: business days need the holiday calendar of your company; {why}"
                 + ("" if code else "; set policy.calendar (e.g. GB-ENG, LU, US-CA)"))
     return {"policy": meta, "pledges": pledges, "unverifiable": unverifiable}
+
+
+def _todo_field(line: str) -> str:
+    return line.split(":", 1)[0].strip()
+
+
+def merge_repeats(pledges: list[dict]) -> list[dict]:
+    """One pledge per (kind, check, params): a policy often states the same rule several times
+    (a heading line, a bullet, a summary table). The first statement keeps `quote` and
+    `section`; the others are listed under `also_stated`. A todo stays only when every
+    statement left that field undecided: one that names the anchor or the table decides it."""
+    out: list[dict] = []
+    first: dict[tuple, dict] = {}
+    todo_fields: dict[int, list[set]] = {}
+    for d in pledges:
+        key = (d["kind"], d["check"], repr(sorted(d["params"].items(), key=lambda kv: kv[0])))
+        fields = {_todo_field(t) for t in d.get("todo", [])}
+        keep = first.get(key)
+        if keep is None:
+            first[key] = d
+            todo_fields[id(d)] = [fields]
+            out.append(d)
+            continue
+        where = (norm(d["quote"]), d["section"])
+        if where not in [(norm(s["quote"]), s["section"]) for s in [keep, *keep.get("also_stated", [])]]:
+            keep.setdefault("also_stated", []).append({"quote": d["quote"], "section": d["section"]})
+        todo_fields[id(keep)].append(fields)
+    for d in out:
+        sets = todo_fields[id(d)]
+        if len(sets) > 1 and d.get("todo"):
+            undecided = set.intersection(*sets)
+            d["todo"] = [t for t in d["todo"] if _todo_field(t) in undecided]
+            if not d["todo"]:
+                del d["todo"]
+    return out
 
 
 def render_yaml(doc: dict, source: str = "the policy text") -> str:
