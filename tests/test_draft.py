@@ -586,3 +586,29 @@ def test_ranges_ip_rows_and_what_remains_after_erasure():
     pol = parse_policy(doc, "tidewater")
     from pledgecheck.lint import lint_policy
     lint_policy(pol)
+
+
+NO_EARLY = """\
+# Larkspur Pharmacy — Records retention
+
+## 2. Prescription orders
+
+Retention period: 10 years from the date of the order.
+
+We may not delete these records before the end of the retention period, even at your request.
+
+## 3. Support tickets
+
+Support tickets are kept for 2 years. Deletion before expiry is not possible.
+"""
+
+
+def test_no_deletion_before_the_period_expires_makes_the_section_period_a_minimum():
+    doc = draft_text(NO_EARLY, "larkspur")
+    mins = [(p["params"]["table"], p["params"]["period"], p["section"]) for p in doc["pledges"]
+            if p["check"] == "minimum_retention"]
+    # orders record deletions; support tickets do not (no 'deleted' anchor): no minimum there
+    assert mins == [("orders", "10 years", "2. Prescription orders")]
+    m = next(p for p in doc["pledges"] if p["check"] == "minimum_retention")
+    assert m["quote"].startswith("We may not delete these records") and m["params"]["from"] == "ordered"
+    parse_policy(doc, "larkspur")

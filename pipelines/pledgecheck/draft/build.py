@@ -9,7 +9,8 @@ import yaml
 
 from ..errors import PolicyError
 from .rules import Drafter, Proposal, Unverifiable
-from .segment import is_html, norm, segment
+from . import grammar
+from .segment import is_html, norm, plain, segment
 
 UNIT_TAG = {"years": "y", "months": "m", "days": "d", "business_days": "bd", "hours": "h"}
 HEADER = """\
@@ -88,8 +89,11 @@ def draft_text(text: str, policy_id: str = "draft", name: str | None = None, sou
     ids: Counter = Counter()
     needs_calendar = []
     last_cell: tuple[int, dict] | None = None
+    no_early: list = []
     for u in units:
         got = drafter.read(u)
+        if not got and NO_EARLY_DELETION.search(plain(u.text)) and not grammar.periods(plain(u.text)):
+            no_early.append(u)
         if u.kind == "cell" and last_cell and last_cell[0] == u.block - 1:
             # a table flattened one cell per line: "Account details (inactive > 24 mo.)" then
             # "Deleted after 24 months of inactivity" are one row and one pledge
@@ -124,6 +128,7 @@ def draft_text(text: str, policy_id: str = "draft", name: str | None = None, sou
             pledges.append(d)
             if u.kind == "cell":
                 last_cell = (u.block, d)
+    pledges += _minimums_from_sections(drafter, policy_id, pledges, no_early)
     pledges = merge_repeats(pledges)
     for d in pledges:
         ids[d["id"]] += 1
@@ -145,6 +150,51 @@ def draft_text(text: str, policy_id: str = "draft", name: str | None = None, sou
                 f"calendar: business days need the holiday calendar of your company; {why}"
                 + ("" if code else "; set policy.calendar (e.g. GB-ENG, LU, US-CA)"))
     return {"policy": meta, "pledges": pledges, "unverifiable": unverifiable}
+
+
+# "Deletion of this data prior to expiration is not permitted", "we may not erase these records before
+# the end of the retention period": the section's retention period is also a minimum
+NO_EARLY_DELETION = re.compile(
+    r"(?i)^(?=.*\b(?:delet|eras|destr|purg|remov)\w*)"
+    r"(?=.*\b(?:prior\s+to|before)\s+(?:the\s+|its\s+|their\s+)?(?:expir\w*|end\s+of|lapse|applicable|relevant|retention))"
+    r"(?=.*\b(?:not\s+(?:be\s+)?(?:permitted|allowed|possible)|prohibit\w*|cannot|can['’]t|may\s+not|must\s+not|will\s+not|"
+    r"won['’]t|never|forbidden|unable))")
+
+
+def _days(d: str) -> float:
+    n, unit = d.split(" ", 1)
+    return int(n) * {"y": 365, "m": 30.4, "d": 1, "b": 1.4, "h": 1 / 24}[unit[0]]
+
+
+def _minimums_from_sections(drafter: Drafter, policy_id: str, pledges: list[dict], units: list) -> list[dict]:
+    """A sentence forbidding deletion before the retention period expires makes the retention
+    period stated in its section a minimum too: one minimum_retention pledge per table, at the
+    shortest period the section states for it (a range gives no single period: skipped), on
+    tables whose export records deletions."""
+    out = []
+    for u in units:
+        section = u.section or "(no heading)"
+        shortest: dict[str, dict] = {}
+        for d in pledges:
+            prm = d["params"]
+            if d["check"] != "retention" or d["section"] != section or (d.get("note") or "").startswith("a range"):
+                continue
+            if "deleted" not in drafter.contract.tables[prm["table"]].anchors:
+                continue
+            if prm["table"] not in shortest or _days(prm["period"]) < _days(shortest[prm["table"]]["params"]["period"]):
+                shortest[prm["table"]] = d
+        for table, d in shortest.items():
+            prm = {"table": table, "from": d["params"]["from"], "period": d["params"]["period"]}
+            item = Proposal("retention", "minimum_retention", prm, d["category"], u.text, section,
+                            [x for x in d.get("todo", []) if x.startswith("params.from")])
+            m = {"id": _pledge_id(policy_id, item), "kind": item.kind, "check": item.check, "category": item.category,
+                 "params": prm, "severity": "critical", "quote": u.text, "section": section,
+                 "note": f"the period of this section's retention pledge ({d['quote']}) as a minimum: the text "
+                         "forbids deletion before it expires"}
+            if item.todo:
+                m["todo"] = item.todo
+            out.append(m)
+    return out
 
 
 def _todo_field(line: str) -> str:
