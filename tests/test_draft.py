@@ -435,7 +435,8 @@ def test_phrasings_2(text, want):
     if anchor:
         assert anchor in (prm.get("from"), prm.get("end"))
     if number:
-        have = next(str(prm[k]) for k in ("period", "limit", "rotation", "grace", "min_age", "validity") if k in prm)
+        have = next(str(prm[k]) for k in ("period", "limit", "rotation", "grace", "min_age", "validity", "after")
+                    if k in prm)
         assert have == number
 
 
@@ -459,11 +460,13 @@ def test_the_draft_of_every_seed_text_loads_lints_and_quotes_verbatim(path):
 # (fixed generally: 'confirmation' ends at acknowledged, consent 'requested again every N', a gerund
 # names its verb's table: "sending logs").
 PHRASINGS_3 = [
-    ("Account data is erased 90 days after you close your account.", "unverifiable"),
+    # what remains after the account is closed is a grace on erasure (was unverifiable: no closure anchor)
+    ("Account data is erased 90 days after you close your account.", ("erasure_completeness", None, None, "90 days")),
     ("We retain transaction records for five (5) years.", ("retention", "orders", "ordered", "5 years")),
     ("Your support requests and our replies are kept for 24 months after the last reply.", ("retention", "support_tickets", "last_communication", "24 months")),
     ("We will send you a confirmation within 72 hours of receiving your deletion request.", ("deadline", "data_subject_requests", "acknowledged", "72 hours")),
-    ("Visitor IP addresses in our server logs are anonymised after 7 days.", ("retention", "web_access_logs", "logged", "7 days")),
+    # anonymised IP addresses: the rows may stay, the full address may not (was a retention pledge)
+    ("Visitor IP addresses in our server logs are anonymised after 7 days.", ("ip_truncation", "web_access_logs", None, "7 days")),
     ("Consent to cookies is requested again every 12 months.", ("consent_coverage", "tracker_events", None, "12 months")),
     ("Members must be at least 21 years of age.", ("minimum_age", "accounts", None, "21")),
     ("We store recordings of customer calls for up to 2 years.", ("retention", "audio_recordings", "recorded", "2 years")),
@@ -484,3 +487,128 @@ def test_shared_aggregates_become_a_k_anonymity_pledge():
                      "fewer than 10 people.\n\nWe share aggregate, anonymized data with our partners.\n", "x")
     ks = [(p["check"], p["params"].get("k"), bool(p.get("todo"))) for p in doc["pledges"]]
     assert ks == [("k_anonymity", 10, False), ("k_anonymity", None, True)]
+
+
+# ---------------------------------------------------------------- one pledge per rule, however often stated
+REPEATED = """\
+# Fernbrook Outdoor — Data Retention Policy
+
+## 3. Sales records
+
+Retention period: 6 years
+
+Invoices and order confirmations are kept for 6 years from the date of the order.
+
+## 9. Summary of retention periods
+
+| Record | Retention period |
+|---|---|
+| Sales records | 6 years |
+| Support tickets | 2 years |
+
+## 10. Marketing
+
+You may unsubscribe from our newsletter at any time.
+You can opt out of marketing emails at any time using the link in each email.
+"""
+
+
+def test_a_rule_stated_several_times_is_one_pledge_with_its_other_quotes():
+    doc = draft_text(REPEATED, "fernbrook")
+    # "Retention period: 6 years" is a statement, not the title of what follows
+    assert "Retention period: 6 years" in [p["quote"] for p in doc["pledges"]]
+    orders = [p for p in doc["pledges"] if p["check"] == "retention" and p["params"].get("table") == "orders"]
+    assert len(orders) == 1, orders
+    p = orders[0]
+    assert p["section"] == "3. Sales records"
+    also = [(s["section"], s["quote"]) for s in p["also_stated"]]
+    assert ("9. Summary of retention periods", "Sales records | 6 years") in also
+    assert any(q.startswith("Invoices and order confirmations") for _, q in also)
+    # one statement names the anchor ("from the date of the order"): the anchor is not a todo any more
+    assert not any(t.startswith("params.from") for t in p.get("todo", []))
+    optouts = [p for p in doc["pledges"] if p["check"] == "optout_latency"]
+    assert len(optouts) == 1 and len(optouts[0]["also_stated"]) == 1
+    # ids stay unique and the merged draft is a valid policy file whose extra quotes are verbatim
+    assert len({p["id"] for p in doc["pledges"]}) == len(doc["pledges"])
+    pol = parse_policy(doc, "fernbrook")
+    assert pol.pledge(p["id"]).also_stated[0].section
+    for d in doc["pledges"]:
+        for s in [d, *d.get("also_stated", [])]:
+            assert norm(s["quote"]) in norm(REPEATED), s["quote"]
+
+
+# ---------------------------------------------------------------- ranges, IP addresses, what remains after erasure
+TIDEWATER = """\
+# Tidewater Telecom — How long we keep your data
+
+## Retention schedule
+
+| Record | Retention period |
+|---|---|
+| Security logs | 12–36 months |
+| IP addresses in web server logs (truncated) | 90 days |
+| Web server logs with IP addresses | 1 month |
+
+## Billing
+
+- Invoices: kept for a minimum of 6–10 years, depending on the country.
+- Backups: overwritten on a rolling cycle of 30–35 days.
+
+## Closing your account
+
+You can close your account at any time. Chat messages may remain on our servers for up to 60 days after
+your account is deleted. Your profile is kept for 30 days after you close your account, so that you can
+change your mind.
+"""
+
+
+def test_ranges_ip_rows_and_what_remains_after_erasure():
+    doc = draft_text(TIDEWATER, "tidewater")
+    by = {(p["check"], p["params"].get("table") or tuple(p["params"].get("tables") or ())): p for p in doc["pledges"]}
+    # a range is pledged at its upper bound (a limit) or its lower bound (a minimum); both are candidates
+    sec = by[("retention", "security_events")]
+    assert sec["params"]["period"] == "36 months"
+    assert any("range (12 months to 36 months)" in t and "12 months" in t for t in sec["todo"])
+    inv = by[("minimum_retention", "orders")]
+    assert inv["params"]["period"] == "6 years" and any("lower bound 6 years" in t for t in inv["todo"])
+    bak = by[("backup_rotation", ())]
+    assert bak["params"]["rotation"] == "35 days" and any("30 days" in t for t in bak["todo"])
+    # IP addresses said to be truncated: ip_truncation; only a period: retention, ip_truncation a todo
+    ip = by[("ip_truncation", "web_access_logs")]
+    assert ip["params"] == {"table": "web_access_logs", "column": "ip", "after": "90 days"}
+    logs = by[("retention", "web_access_logs")]
+    assert logs["params"]["period"] == "1 month" and any("ip_truncation" in t for t in logs["todo"])
+    # a period for what remains after deletion or closure is a grace on erasure_completeness
+    chat = by[("erasure_completeness", ("chat_messages",))]
+    assert chat["params"]["grace"] == "60 days" and not chat.get("todo")
+    prof = by[("erasure_completeness", ("accounts",))]
+    assert prof["params"]["grace"] == "30 days" and any("account closures" in t for t in prof["todo"])
+    pol = parse_policy(doc, "tidewater")
+    from pledgecheck.lint import lint_policy
+    lint_policy(pol)
+
+
+NO_EARLY = """\
+# Larkspur Pharmacy — Records retention
+
+## 2. Prescription orders
+
+Retention period: 10 years from the date of the order.
+
+We may not delete these records before the end of the retention period, even at your request.
+
+## 3. Support tickets
+
+Support tickets are kept for 2 years. Deletion before expiry is not possible.
+"""
+
+
+def test_no_deletion_before_the_period_expires_makes_the_section_period_a_minimum():
+    doc = draft_text(NO_EARLY, "larkspur")
+    mins = [(p["params"]["table"], p["params"]["period"], p["section"]) for p in doc["pledges"]
+            if p["check"] == "minimum_retention"]
+    # orders record deletions; support tickets do not (no 'deleted' anchor): no minimum there
+    assert mins == [("orders", "10 years", "2. Prescription orders")]
+    m = next(p for p in doc["pledges"] if p["check"] == "minimum_retention")
+    assert m["quote"].startswith("We may not delete these records") and m["params"]["from"] == "ordered"
+    parse_policy(doc, "larkspur")

@@ -84,6 +84,20 @@ class ClaimSpec(Strict):
 
 
 # ---------------------------------------------------------------- pledges and policies
+class Statement(Strict):
+    """Another place in the text that states the same pledge (same check and params)."""
+
+    quote: str
+    section: str
+
+    @field_validator("quote", "section")
+    @classmethod
+    def _nonempty(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty: cite the policy's own words")
+        return " ".join(v.split())
+
+
 class Pledge(Strict):
     id: str
     kind: Literal[KINDS]  # type: ignore[valid-type]
@@ -98,6 +112,9 @@ class Pledge(Strict):
     # A drafted pledge (`pledgecheck draft`) lists here what the drafter could not decide;
     # the reviewer fixes the value and deletes the line. lint and run count what is left.
     todo: list[str] = Field(default_factory=list)
+    # The same pledge stated again elsewhere in the text (`pledgecheck draft` merges repeats
+    # into one pledge and lists the other quotes here); informational, not checked apart.
+    also_stated: list[Statement] = Field(default_factory=list)
     claim: list[ClaimSpec] = Field(default_factory=list)   # what the text says, where the params cannot
 
     @field_validator("claim", mode="before")

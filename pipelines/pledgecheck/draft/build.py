@@ -9,7 +9,8 @@ import yaml
 
 from ..errors import PolicyError
 from .rules import Drafter, Proposal, Unverifiable
-from .segment import is_html, norm, segment
+from . import grammar
+from .segment import is_html, norm, plain, segment
 
 UNIT_TAG = {"years": "y", "months": "m", "days": "d", "business_days": "bd", "hours": "h"}
 HEADER = """\
@@ -88,8 +89,11 @@ def draft_text(text: str, policy_id: str = "draft", name: str | None = None, sou
     ids: Counter = Counter()
     needs_calendar = []
     last_cell: tuple[int, dict] | None = None
+    no_early: list = []
     for u in units:
         got = drafter.read(u)
+        if not got and NO_EARLY_DELETION.search(plain(u.text)) and not grammar.periods(plain(u.text)):
+            no_early.append(u)
         if u.kind == "cell" and last_cell and last_cell[0] == u.block - 1:
             # a table flattened one cell per line: "Account details (inactive > 24 mo.)" then
             # "Deleted after 24 months of inactivity" are one row and one pledge
@@ -111,11 +115,7 @@ def draft_text(text: str, policy_id: str = "draft", name: str | None = None, sou
             if key in seen_p:
                 continue
             seen_p.add(key)
-            pid = _pledge_id(policy_id, item)
-            ids[pid] += 1
-            if ids[pid] > 1:
-                pid = f"{pid}-{ids[pid]}"
-            d: dict = {"id": pid, "kind": item.kind, "check": item.check, "category": item.category,
+            d: dict = {"id": _pledge_id(policy_id, item), "kind": item.kind, "check": item.check, "category": item.category,
                        "params": item.params, "severity": "critical", "quote": item.quote,
                        "section": item.section or "(no heading)"}
             if item.note:
@@ -128,8 +128,16 @@ def draft_text(text: str, policy_id: str = "draft", name: str | None = None, sou
             pledges.append(d)
             if u.kind == "cell":
                 last_cell = (u.block, d)
+    pledges += _minimums_from_sections(drafter, policy_id, pledges, no_early)
+    pledges = merge_repeats(pledges)
+    for d in pledges:
+        ids[d["id"]] += 1
+        if ids[d["id"]] > 1:
+            d["id"] = f"{d['id']}-{ids[d['id']]}"
+    kept = {id(d) for d in pledges}
+    needs_calendar = [d for d in needs_calendar if id(d) in kept]
     # a pledge quoted from a sentence that also gave an unverifiable reading stays a pledge
-    quoted = {norm(p["quote"]) for p in pledges}
+    quoted = {norm(q) for p in pledges for q in [p["quote"], *(s["quote"] for s in p.get("also_stated", []))]}
     unverifiable = [u for u in unverifiable if norm(u["quote"]) not in quoted]
     meta: dict = {"id": policy_id, "name": name or f"{policy_id} privacy policy (draft)"}
     if source:
@@ -142,6 +150,86 @@ def draft_text(text: str, policy_id: str = "draft", name: str | None = None, sou
                 f"calendar: business days need the holiday calendar of your company; {why}"
                 + ("" if code else "; set policy.calendar (e.g. GB-ENG, LU, US-CA)"))
     return {"policy": meta, "pledges": pledges, "unverifiable": unverifiable}
+
+
+# "Deletion of this data prior to expiration is not permitted", "we may not erase these records before
+# the end of the retention period": the section's retention period is also a minimum
+NO_EARLY_DELETION = re.compile(
+    r"(?i)^(?=.*\b(?:delet|eras|destr|purg|remov)\w*)"
+    r"(?=.*\b(?:prior\s+to|before)\s+(?:the\s+|its\s+|their\s+)?(?:expir\w*|end\s+of|lapse|applicable|relevant|retention))"
+    r"(?=.*\b(?:not\s+(?:be\s+)?(?:permitted|allowed|possible)|prohibit\w*|cannot|can['’]t|may\s+not|must\s+not|will\s+not|"
+    r"won['’]t|never|forbidden|unable))")
+
+
+def _days(d: str) -> float:
+    n, unit = d.split(" ", 1)
+    return int(n) * {"y": 365, "m": 30.4, "d": 1, "b": 1.4, "h": 1 / 24}[unit[0]]
+
+
+def _minimums_from_sections(drafter: Drafter, policy_id: str, pledges: list[dict], units: list) -> list[dict]:
+    """A sentence forbidding deletion before the retention period expires makes the retention
+    period stated in its section a minimum too: one minimum_retention pledge per table, at the
+    shortest period the section states for it (a range gives no single period: skipped), on
+    tables whose export records deletions."""
+    out = []
+    for u in units:
+        section = u.section or "(no heading)"
+        shortest: dict[str, dict] = {}
+        for d in pledges:
+            prm = d["params"]
+            if d["check"] != "retention" or d["section"] != section or (d.get("note") or "").startswith("a range"):
+                continue
+            if "deleted" not in drafter.contract.tables[prm["table"]].anchors:
+                continue
+            if prm["table"] not in shortest or _days(prm["period"]) < _days(shortest[prm["table"]]["params"]["period"]):
+                shortest[prm["table"]] = d
+        for table, d in shortest.items():
+            prm = {"table": table, "from": d["params"]["from"], "period": d["params"]["period"]}
+            item = Proposal("retention", "minimum_retention", prm, d["category"], u.text, section,
+                            [x for x in d.get("todo", []) if x.startswith("params.from")])
+            m = {"id": _pledge_id(policy_id, item), "kind": item.kind, "check": item.check, "category": item.category,
+                 "params": prm, "severity": "critical", "quote": u.text, "section": section,
+                 "note": f"the period of this section's retention pledge ({d['quote']}) as a minimum: the text "
+                         "forbids deletion before it expires"}
+            if item.todo:
+                m["todo"] = item.todo
+            out.append(m)
+    return out
+
+
+def _todo_field(line: str) -> str:
+    return line.split(":", 1)[0].strip()
+
+
+def merge_repeats(pledges: list[dict]) -> list[dict]:
+    """One pledge per (kind, check, params): a policy often states the same rule several times
+    (a heading line, a bullet, a summary table). The first statement keeps `quote` and
+    `section`; the others are listed under `also_stated`. A todo stays only when every
+    statement left that field undecided: one that names the anchor or the table decides it."""
+    out: list[dict] = []
+    first: dict[tuple, dict] = {}
+    todo_fields: dict[int, list[set]] = {}
+    for d in pledges:
+        key = (d["kind"], d["check"], repr(sorted(d["params"].items(), key=lambda kv: kv[0])))
+        fields = {_todo_field(t) for t in d.get("todo", [])}
+        keep = first.get(key)
+        if keep is None:
+            first[key] = d
+            todo_fields[id(d)] = [fields]
+            out.append(d)
+            continue
+        where = (norm(d["quote"]), d["section"])
+        if where not in [(norm(s["quote"]), s["section"]) for s in [keep, *keep.get("also_stated", [])]]:
+            keep.setdefault("also_stated", []).append({"quote": d["quote"], "section": d["section"]})
+        todo_fields[id(keep)].append(fields)
+    for d in out:
+        sets = todo_fields[id(d)]
+        if len(sets) > 1 and d.get("todo"):
+            undecided = set.intersection(*sets)
+            d["todo"] = [t for t in d["todo"] if _todo_field(t) in undecided]
+            if not d["todo"]:
+                del d["todo"]
+    return out
 
 
 def render_yaml(doc: dict, source: str = "the policy text") -> str:

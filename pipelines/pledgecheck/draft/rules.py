@@ -67,6 +67,33 @@ ADULTS = re.compile(r"(?i)\b(?:for|to|by|intended for|meant for|only for)\s+adul
 UNTIL = re.compile(r"(?i)\b(until|as long as|while)\b(?P<event>[^.;,]{3,80})")
 AGGREGATE_SHARE = re.compile(r"(?i)\b(share|shares|provide|disclose|sell|give|make available)\b[^.;]{0,60}\baggregat\w*"
                              r"|\baggregat\w*[^.;]{0,60}\b(shared|provided|disclosed|given)\b")
+IP_ADDR = re.compile(r"(?i)\bIP(?:s|\s*-?\s*address(?:es)?|v[46])?\b(?!\s*(?:rights?|law)\b)")
+ANONYMIZE = re.compile(r"(?i)\b(anonymi[sz]\w*|truncat\w*|mask(?:s|ed|ing)?|shorten\w*|de-?identif\w*)\b")
+DELETE = re.compile(r"(?i)\b(delet|eras|purg|destroy|remov)\w*")
+# what is left after the data is erased: "remain for 120 days after your account is deleted",
+# "erased 90 days after you close your account", "until you close your account, and up to 30 days after"
+_ACCT = r"(?:account|membership|subscription|profile)"
+ERASURE_EVENT = re.compile(
+    rf"(?i)\b(?:clos|terminat|cancel|delet|eras|remov)\w*\s+(?:of\s+)?(?:your\s+|the\s+|an?\s+|their\s+)?(?:\w+\s+)?{_ACCT}s?\b"
+    rf"|\b{_ACCT}\s+(?:is|has\s+been|was|gets|are)\s+(?:closed|deleted|terminated|cancell?ed|erased|removed)\b"
+    r"|\b(?:deletion|erasure)\b(?!\s+(?:of\s+)?(?:the\s+)?(?:ticket|order|message|request)s?\b)"
+    r"|\b(?:delet|eras)\w*\s+(?:your|the|their)\s+(?:personal\s+)?(?:data|information)\b"
+    r"|\b(?:data|information)\s+(?:is|has\s+been|was|are)\s+(?:deleted|erased)\b")
+REMAIN = re.compile(r"(?i)\b(?:remain|remains|persist|persists|linger|lingers|left)\b")
+
+
+def after_erasure(text: str, p) -> bool:
+    """Does the period run from the erasure of the data (or the closure of the account)?"""
+    after, before = text[p.end:], text[:p.start]
+    m = re.match(r"(?i)\s*(?:after|following|since|from|of)\b", after)
+    if m and ERASURE_EVENT.search(after[m.end():m.end() + 50]):
+        return True
+    if re.match(r"(?i)\s*(?:after|afterwards|thereafter)\s*\W*$", after) and ERASURE_EVENT.search(before):
+        return True
+    return bool(REMAIN.search(text)) and bool(re.search(r"(?i)\b(?:after|following|once)\b", text)) \
+        and bool(ERASURE_EVENT.search(text))
+
+
 MIN_SCORE = 3.5   # one word of a table's name, or two of its columns / description
 
 
@@ -118,6 +145,26 @@ def _extension_by(text: str, p, e) -> str:
         by = e.amount - p.amount
     unit = e.unit.replace("_", " ")
     return f"{by} {unit[:-1] if by == 1 else unit}"
+
+
+def _range_todo(field: str, p, lower: bool = False) -> list[str]:
+    """A range ("12–36 months") is one pledge: a limit (retention, deadline, rotation, validity)
+    at its upper bound, the longest time the text allows; a minimum at its lower bound, the
+    shortest. Both bounds are listed for the reviewer."""
+    if p.low is None:
+        return []
+    unit = p.unit.replace("_", " ")
+    lo = f"{p.low} {unit[:-1] if p.low == 1 else unit}"
+    if lower:
+        return [f"{field}: a range ({lo} to {p.duration}) stated as a minimum: the lower bound {lo} chosen; "
+                f"candidates: {lo}, {p.duration}"]
+    return [f"{field}: a range ({lo} to {p.duration}): the upper bound {p.duration} chosen (the longest time "
+            f"the text allows); candidates: {p.duration}, {lo}"]
+
+
+def _low(p) -> str:
+    unit = p.unit.replace("_", " ")
+    return f"{p.low} {unit[:-1] if p.low == 1 else unit}"
 
 
 class Drafter:
@@ -284,7 +331,7 @@ class Drafter:
                 p = limits[-1]
                 note = f"range {p.low}-{p.amount}: the upper bound is the limit" if p.low else None
                 return [Proposal("retention", "backup_rotation", {"rotation": p.duration}, "user", u.text, u.section,
-                                 [], note)]
+                                 _range_todo("params.rotation", p), note)]
         deadline = self._deadline(u, text, limits, exts)
         if deadline:
             return deadline
@@ -321,6 +368,7 @@ class Drafter:
             todo.append(f"params.purpose: no purpose named: one pledge per consent purpose of {table}; "
                         "delete those the sentence does not cover")
         cat, _ = self.category(table, text)
+        todo += _range_todo("params.validity", p)
         return [Proposal("consent", "consent_coverage", {"table": table, "purpose": x, "validity": p.duration},
                          cat, u.text, u.section, list(todo)) for x in named]
 
@@ -382,6 +430,7 @@ class Drafter:
             if ext:
                 params["extension"] = {"by": _extension_by(text, p, ext[0])}
             cat, _ = self.category(table, text)
+            todo += _range_todo("params.limit", p)
             kind = "incident_deadline" if re.search(r"(?i)breach|incident", f"{text} {u.section}") else "request_deadline"
             prop = Proposal(kind, "deadline", params, cat, u.text, u.section, todo)
             out.append(prop)
@@ -424,6 +473,10 @@ class Drafter:
                 continue
             subject = self.subject
             tables, todo = self._choose(best, subject)
+            cue_all = text if u.kind != "cell" else f"{u.context} {text}"
+            if after_erasure(text, p):
+                out.append(self._erasure_grace(u, cue_all, p, tables, todo, where))
+                continue
             for table in tables:
                 anchors = list(self.contract.tables[table].anchors)
                 cue_text = text if u.kind != "cell" else f"{u.context} {text}"
@@ -448,10 +501,55 @@ class Drafter:
                 note = None
                 if p.low is not None:
                     note = f"a range ({p.low} to {p.duration}): the upper bound is the limit"
+                t_todo += _range_todo("params.period", p)
+                ip = self._ip_rows(u, table, f"{window} {cue_text}", p, anchor, cat, where, t_todo, note)
+                if ip is not None:
+                    out.append(ip)
+                    continue
                 out.append(Proposal("retention", "retention",
                                     {"table": table, "from": anchor, "period": p.duration}, cat,
                                     _quote(u, where), u.section, t_todo + t2, note))
         return out
+
+    def _ip_rows(self, u: Unit, table: str, about: str, p, anchor: str, cat: str, where: str, todo: list[str],
+                 note: str | None) -> Proposal | None:
+        """A period on IP addresses in a table that stores them. When the text says they are
+        anonymised / truncated / masked, that is an ip_truncation pledge (the rows may stay, the
+        full address may not); when it only gives the period, the retention pledge stays and a
+        todo names ip_truncation as the other reading."""
+        if not IP_ADDR.search(about) or "ip" not in self.contract.tables[table].columns:
+            return None
+        said = " ".join([u.text, u.context or ""])
+        if ANONYMIZE.search(said):
+            t = list(todo)
+            if DELETE.search(said):
+                t.append(f"check: the text says deleted or anonymised: ip_truncation is met by either; a retention "
+                         f"pledge (from {anchor}, {p.duration}) would require the rows to be deleted")
+            return Proposal("anonymization", "ip_truncation", {"table": table, "column": "ip", "after": p.duration},
+                            "user.device.ip_address" if "user.device.ip_address" in _fides() else cat,
+                            _quote(u, where), u.section, t, note)
+        todo.append(f"check: a period on IP addresses; if they are truncated or anonymised after {p.duration} "
+                    f"rather than deleted with the row, use ip_truncation (column ip, after {p.duration})")
+        return None
+
+    def _erasure_grace(self, u: Unit, text: str, p, tables: list[str], todo: list[str], where: str) -> Proposal:
+        """A period for what remains after the data is deleted, erased or the account closed
+        ("log records may remain for 120 days after your account is deleted"): a grace on
+        erasure_completeness over the tables the statement names."""
+        tables = [t for t in tables if self.contract.tables[t].subject_column is not None]
+        t_todo = [x for x in todo if not x.startswith("params.table")]
+        if not tables:
+            tables = [t.name for t in self.contract.tables.values() if t.subject_column is not None and t.pii_columns]
+            t_todo.append("params.tables: nothing names the data; every table with a subject chosen: keep those "
+                          "the statement covers")
+        if any(re.match(r"(?i)(clos|terminat|cancel)", m.group(0)) or re.search(r"(?i)\b(closed|terminated|cancell?ed)\b",
+                                                                                 m.group(0))
+               for m in ERASURE_EVENT.finditer(text)):
+            t_todo.append("check: the export records completed erasures, not account closures: keep this pledge "
+                          "if closing the account erases it, else move the statement to unverifiable")
+        t_todo += _range_todo("params.grace", p)
+        return Proposal("erasure", "erasure_completeness", {"tables": tables, "grace": p.duration}, "user",
+                        _quote(u, where), u.section, t_todo)
 
     def _minimum(self, u: Unit, text: str, mins) -> list:
         """A minimum retention ("kept at least 7 years", "a minimum of 7 years"): a
@@ -481,8 +579,8 @@ class Drafter:
                                   f"candidates: {', '.join(anchors)}")
                 cat, t2 = self.category(table, self.subject)
                 out.append(Proposal("retention", "minimum_retention",
-                                    {"table": table, "from": anchor, "period": p.duration}, cat,
-                                    _quote(u, where), u.section, t_todo + t2))
+                                    {"table": table, "from": anchor, "period": _low(p) if p.low else p.duration}, cat,
+                                    _quote(u, where), u.section, t_todo + t2 + _range_todo("params.period", p, lower=True)))
         return out
 
     def _without_period(self, u: Unit, text: str) -> list:

@@ -252,6 +252,15 @@ def _heading_like(s: str) -> bool:
     return bool(first) and (first.isupper() or first.isdigit())
 
 
+def _labelled_period(s: str) -> bool:
+    """A "label: value" line whose value is a period ("Retention period: 6 years") states a
+    rule; it is not a title, even when it is short and has no final full stop."""
+    from .grammar import periods
+
+    label, colon, value = plain(s).partition(":")
+    return bool(colon) and bool(periods(value))
+
+
 def _promote_headings(blocks: list[_Block]) -> list[_Block]:
     """Plain-text conventions: numbered title lines, one-item numbered lists, a bold line and a
     short title line before a longer paragraph are headings; a run of short lines (a table
@@ -286,7 +295,7 @@ def _promote_headings(blocks: list[_Block]) -> list[_Block]:
             out.append(_Block("heading", f"{b.number} {b.text.strip()}", level=2))
             continue
         if (b.kind == "para" and _heading_like(b.text) and not run[k] and len(b.text.split()) <= 8
-                and nxt is not None and nxt.kind in ("para", "item") and not _short(nxt.text)):
+                and not _labelled_period(b.text) and nxt is not None and nxt.kind in ("para", "item") and not _short(nxt.text)):
             out.append(_Block("heading", b.text.strip(), level=6))
             continue
         if b.kind == "para" and run[k]:
