@@ -275,3 +275,56 @@ def test_unknown_engine_is_refused(sample):
     with pytest.raises(PledgecheckError, match="engine 'flink'"):
         check_export("xcams", sample, AS_OF, SALT, engine="flink")
 
+
+
+# ------------------------------------------------------------------ a real standalone cluster
+CLUSTER_SCRIPT = ROOT / "scripts" / "spark_cluster.py"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A Spark standalone master and worker started as separate processes by the project's
+    script (scripts/spark_cluster.py), stopped after the module's tests."""
+    import subprocess
+    import sys
+
+    state = tmp_path_factory.mktemp("spark-cluster")
+    cmd = [sys.executable, str(CLUSTER_SCRIPT)]
+    started = subprocess.run([*cmd, "start", "--cores", "1", "--memory", "2g", "--state", str(state)],
+                             capture_output=True, text=True, timeout=300)
+    assert started.returncode == 0, started.stdout + started.stderr
+    url = started.stdout.strip().splitlines()[-1]
+    assert url == "spark://127.0.0.1:7077"
+    try:
+        yield url
+    finally:
+        stopped = subprocess.run([*cmd, "stop", "--state", str(state)], capture_output=True, text=True, timeout=300)
+        assert stopped.returncode == 0, stopped.stderr
+        status = subprocess.run([*cmd, "status", "--state", str(state)], capture_output=True, text=True, timeout=60)
+        assert status.returncode == 1   # nothing left running
+
+
+def test_a_run_through_a_standalone_cluster_equals_duckdb(cluster, second_seed, tmp_path):
+    """`pledgecheck run --engine spark --spark-master spark://...` (its own driver process, the
+    executors launched by the cluster's worker) writes the same results as a DuckDB run."""
+    import subprocess
+    import sys
+
+    docs = {}
+    for engine, extra in (("duckdb", []), ("spark", ["--engine", "spark", "--spark-master", cluster])):
+        out = tmp_path / engine
+        env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PLEDGECHECK_SPARK_LOG_LEVEL": "ERROR"}
+        proc = subprocess.run([sys.executable, "-m", "pledgecheck", "run", "--policy", "lustmonster",
+                               "--export", str(second_seed), "--as-of", AS_OF.isoformat(), "--salt", SALT,
+                               "--no-charts", "--out", str(out), *extra],
+                              capture_output=True, text=True, timeout=900, env=env)
+        found = list(out.glob("lustmonster/*/results.json"))
+        assert found, f"{engine}: exit {proc.returncode}\n{proc.stderr[-3000:]}"
+        docs[engine] = json.loads(found[0].read_text())
+        assert proc.returncode in (0, 1), proc.stderr[-3000:]   # 1: a critical pledge broken (planted)
+    duck, spark_doc = docs["duckdb"], docs["spark"]
+    assert spark_doc["ingest"] == duck["ingest"]
+    assert [p["pledge_id"] for p in spark_doc["pledges"]] == [p["pledge_id"] for p in duck["pledges"]]
+    for a, b in zip(duck["pledges"], spark_doc["pledges"]):
+        assert b["status"] != "error", f"{b['pledge_id']}: {b['message']}"
+        assert b == a, a["pledge_id"]

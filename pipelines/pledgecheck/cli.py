@@ -160,7 +160,9 @@ def _run_progress(pledges: int, steps: int | None = None, labels: dict[str, str]
             tasks["steps"] = prog.add_task("validation, notebooks, run folder", total=steps)
 
         def tick(stage: str, what: str) -> None:
-            if stage in ("ingest", "check"):
+            if stage == "prepare":   # an engine evaluating checks ahead (Spark): what it is on
+                prog.update(tasks["check"], description=what)
+            elif stage in ("ingest", "check"):
                 prog.update(tasks[stage], advance=1,
                             description=f"{'ingested' if stage == 'ingest' else 'checked'} {what}")
             else:  # a later step starts

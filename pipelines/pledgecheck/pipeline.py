@@ -88,7 +88,8 @@ def check_export(policy: str | Policy, export_dir: str | Path, as_of: date, salt
                if not r.present}
     findings = lint_policy(pol, contract)
     results = run_policy(con, pol, as_of, salt, present, missing, superseded(findings), contract,
-                         progress=(lambda pid: progress("check", pid)) if progress else None)
+                         progress=(lambda pid: progress("check", pid)) if progress else None,
+                         preparing=(lambda what: progress("prepare", what)) if progress else None)
     metrics = {}
     if "data_subject_requests" in present:
         from .metrics import ccpa_7102, denials

@@ -39,15 +39,17 @@ def prepare(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date) -> None
 def run_policy(con, policy: Policy, as_of: date, salt: str,
                present: set[str], missing_reason: dict[str, str] | None = None,
                superseded: dict[str, str] | None = None, contract: Contract | None = None,
-               progress: Callable[[str], None] | None = None) -> list[PledgeResult]:
+               progress: Callable[[str], None] | None = None,
+               preparing: Callable[[str], None] | None = None) -> list[PledgeResult]:
     """Every pledge of `policy` over the staged export on `con` (a DuckDB connection, or an
-    engine connection with `check_engine()`, such as the Spark one)."""
+    engine connection with `check_engine()`, such as the Spark one). `progress` is told each
+    pledge done; `preparing`, what an engine that evaluates checks ahead is working on."""
     contract = contract or load_contract()
     engine = check_engine(con)
     prepare(con, policy, as_of)
     # every check rendered once, up front: the engine may evaluate them together
     planned = [plan(pledge, contract, as_of, present, policy.policy.calendar) for pledge in policy.pledges]
-    engine.prepare([(key, r) for r, key in planned if key is not None and _runnable(r, present)])
+    engine.prepare([(key, r) for r, key in planned if key is not None and _runnable(r, present)], preparing)
     out = []
     cache: dict = {}
     for pledge, (rendered, key) in zip(policy.pledges, planned):
@@ -142,7 +144,7 @@ class DuckDBChecks:
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
 
-    def prepare(self, checks: list[tuple[tuple, Rendered]]) -> None:
+    def prepare(self, checks: list[tuple[tuple, Rendered]], progress: Callable[[str], None] | None = None) -> None:
         """Nothing to do ahead: DuckDB evaluates one check at a time."""
 
     def compact(self, key: tuple, rendered: Rendered) -> None:

@@ -307,32 +307,63 @@ def _load_table(spark, t: Table, files: list[tuple[str, str, int]], result: Tabl
     for p in typed_parts[1:]:
         typed = typed.unionByName(p)
     typed = typed.withColumn("_raw", F.when(F.col("_reason").isNotNull(), F.col("_rawall"))).drop("_rawall")
-    if t.key:
-        w = Window.partitionBy(*[F.col(f"`{k}`") for k in t.key]).orderBy("_file", "_line")
-        ok = F.col("_reason").isNull()
-        typed = (typed.withColumn("_n", F.when(ok, F.row_number().over(
-                    Window.partitionBy(ok, *[F.col(f"`{k}`") for k in t.key]).orderBy("_file", "_line"))))
-                 .withColumn("_ff", F.first(F.when(ok, F.col("_file")), ignorenulls=True).over(
-                     w.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)))
-                 .withColumn("_fl", F.first(F.when(ok, F.col("_line")), ignorenulls=True).over(
-                     w.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)))
-                 .withColumn("_reason", F.when(F.col("_n") > 1, F.concat(
-                     F.lit(f"duplicate key {', '.join(t.key)} (first seen at "), F.col("_ff"), F.lit(" line "),
-                     F.col("_fl").cast("string"), F.lit(")"))).otherwise(F.col("_reason")))
-                 .drop("_n", "_ff", "_fl"))
     typed = typed.persist()
     counts = {(f, ok): n for f, ok, n in typed.groupBy("_file", F.col("_reason").isNull()).count().collect()}
+    dup = _duplicates(typed, t) if t.key else None
+    dups = dict(dup.groupBy("_file").count().collect()) if dup is not None else {}
     for fr in result.files:
-        fr.rows_loaded = counts.get((fr.file, True), 0)
-        fr.rows_quarantined = counts.get((fr.file, False), 0)
-        fr.rows_read = fr.rows_loaded + fr.rows_quarantined
+        fr.rows_read = counts.get((fr.file, True), 0) + counts.get((fr.file, False), 0)
+        fr.rows_quarantined = counts.get((fr.file, False), 0) + dups.get(fr.file, 0)
+        fr.rows_loaded = fr.rows_read - fr.rows_quarantined
         if fr.format == "parquet":  # cross-check with the file's own row count
             n = _parquet_rows(spark, fr.file)
             if n != fr.rows_read:
                 raise IngestError(f"{fr.file}: read {fr.rows_read} of {n} rows; refusing to continue")
+    if dups:   # the duplicates get their reason (and, like DuckDB's, no raw text); the view leaves them out
+        small = sum(dups.values()) <= BROADCAST_ROWS
+        flagged = (typed.join(F.broadcast(dup) if small else dup, ["_file", "_line"], "left")
+                   .withColumn("_reason", F.coalesce(F.col("_reason"), F.col("_dupreason")))
+                   .drop("_dupreason").persist())
+        flagged.count()
+        typed.unpersist()
+        dup.unpersist()
+        typed = flagged
     typed.createOrReplaceTempView(f"_typed_{t.name}")
     typed.where("_reason IS NULL").select(*[F.col(f"`{c}`") for c in t.columns]).createOrReplaceTempView(t.name)
     return typed
+
+
+# Duplicate keys (or rows) up to this many are joined by broadcast; more (a file exported
+# twice) by a shuffle join, which Spark sizes itself.
+BROADCAST_ROWS = 200_000
+
+
+def _duplicates(typed, t: Table):
+    """(_file, _line, _dupreason) of every loaded row whose key was loaded before (earliest
+    file, then line, wins), as DuckDB's ingest finds them: the keys loaded more than once are
+    found by one aggregate (usually none, and then no row is sorted), and only their rows are
+    ranked. Persisted: small, and read twice (counts, then the quarantine)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    keys = [F.col(f"`{k}`") for k in t.key]
+    ok = typed.where(F.col("_reason").isNull()).select(*keys, "_file", "_line")
+    repeated = ok.groupBy(*keys).count().where("count > 1").drop("count").persist()
+    n = repeated.count()
+    if not n:
+        repeated.unpersist()
+        return None
+    w = Window.partitionBy(*keys).orderBy("_file", "_line")
+    whole = w.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    dup = (ok.join(F.broadcast(repeated) if n <= BROADCAST_ROWS else repeated, list(t.key), "left_semi")
+           .withColumn("_n", F.row_number().over(w))
+           .withColumn("_ff", F.first("_file").over(whole)).withColumn("_fl", F.first("_line").over(whole))
+           .where("_n > 1")
+           .select("_file", "_line", F.concat(F.lit(f"duplicate key {', '.join(t.key)} (first seen at "), F.col("_ff"),
+                                             F.lit(" line "), F.col("_fl").cast("string"), F.lit(")")).alias("_dupreason"))
+           .persist())
+    repeated.unpersist()
+    return dup
 
 
 def _parquet_rows(spark, path: str) -> int:

@@ -91,8 +91,8 @@ class SparkChecks:
     def __init__(self, conn: "SparkConnection"):
         self.conn = conn
 
-    def prepare(self, checks: list[tuple[tuple, object]]) -> None:
-        self.conn.prefetch(checks)
+    def prepare(self, checks: list[tuple[tuple, object]], progress=None) -> None:
+        self.conn.prefetch(checks, progress)
 
     def compact(self, key: tuple, rendered) -> None:
         self.conn.use(key, rendered)
@@ -114,6 +114,14 @@ class SparkConnection:
         self._register_udfs()
         self._fused: list = []                    # checkpointed compact rows of each fused job, key _k
         self._next_k = 0                          # the next check's _k
+        # compact rows small enough (LOCAL_ROWS in all) are pulled to the driver once and the
+        # runner's reads of them run there, in an in-memory DuckDB: the reads are DuckDB SQL,
+        # and each would otherwise be a Spark job of its own (one histogram, one distribution
+        # per pledge); larger compact tables stay on the cluster and are read by Spark
+        self._duck = None
+        self._pulled: set[int] = set()            # jobs in _fused whose rows the driver holds
+        self._pulled_rows = 0
+        self._on_driver = False                   # `_cev` is the driver's (current check pulled)
         self._batch = None                        # DataFrame _prefetched: all of them
         self._table = "_cev"                      # the table the runner creates per check
         self._keys: dict[tuple, tuple[int, int]] = {}   # (check SQL, params) -> (_k, its job in _fused)
@@ -126,7 +134,7 @@ class SparkConnection:
         """The runner's engine adapter (runner.check_engine)."""
         return SparkChecks(self)
 
-    def prefetch(self, checks: list[tuple[tuple, object]]) -> int:
+    def prefetch(self, checks: list[tuple[tuple, object]], progress=None) -> int:
         """Evaluate every check the runner will ask for, before it asks (`checks`: the
         runner's (key, rendered check) list, each rendered once by the runner).
 
@@ -143,7 +151,13 @@ class SparkConnection:
         from functools import reduce
 
         self._drop_batch()
-        for members in fusion_groups(checks):
+        groups = fusion_groups(checks)
+        for i, members in enumerate(groups, start=1):
+            if progress:
+                tables = sorted({t for _, r in members for t in r.tables})
+                shown = ", ".join(tables[:3]) + (f" and {len(tables) - 3} more" if len(tables) > 3 else "")
+                progress(f"evaluating {len(members)} check{'s' if len(members) > 1 else ''} over {shown} "
+                         f"(job {i} of {len(groups)})")
             self._fuse(members)
         if not self._fused:
             return 0
@@ -173,6 +187,11 @@ class SparkConnection:
         self._next_k += len(members)
         g = len(self._fused)
         self._fused.append(df)
+        rows = df.count()
+        if self._pulled_rows + rows <= LOCAL_ROWS:   # small: the driver reads it, as DuckDB would
+            self._local().register(f"_fused_{g}", df.toArrow())
+            self._pulled.add(g)
+            self._pulled_rows += rows
         for i, (key, _) in enumerate(members):
             self._keys[key] = (base + i, g)
 
@@ -182,9 +201,15 @@ class SparkConnection:
 
         from .. import runner
 
+        self._on_driver = False
         if self._batch is not None and key in self._keys:
             k, g = self._keys[key]
             self._current = k
+            if g in self._pulled:
+                self._local().execute(f"CREATE OR REPLACE TEMP TABLE {self._table} AS "
+                                      f"SELECT * EXCLUDE (_k) FROM _fused_{g} WHERE _k = {int(k)}")
+                self._on_driver = True
+                return
             self._fused[g].where(F.col("_k") == k).drop("_k").createOrReplaceTempView(self._table)
             return
         self._current = None
@@ -192,16 +217,29 @@ class SparkConnection:
 
     def read_compact(self, sql: str, params) -> list[tuple]:
         """Rows of a runner query over `_cev` (the current check)."""
+        if self._on_driver:
+            return self._local().execute(sql, params).fetchall() if params else self._local().execute(sql).fetchall()
         if self._current is not None:
             rows = self._answer(sql, params)
             if rows is not None:
                 return rows
         return [tuple(r) for r in self._df(sql, params).collect()]
 
+    def _local(self):
+        """The driver's in-memory DuckDB that holds the compact rows pulled from Spark."""
+        if self._duck is None:
+            import duckdb
+
+            self._duck = duckdb.connect()
+        return self._duck
+
     def _drop_batch(self) -> None:
         for df in self._fused:
             df.unpersist()
         self._fused.clear()
+        if self._duck is not None:
+            self._duck.close()
+        self._duck, self._pulled, self._pulled_rows, self._on_driver = None, set(), 0, False
         self._batch, self._current = None, None
         self._keys.clear()
         self._seen.clear()
@@ -366,6 +404,9 @@ class SparkConnection:
 
 # Checks fused into one Spark job at most (prefetch).
 FUSE_MAX = 16
+# Compact rows the driver pulls from Spark at most, over all checks of a run (about 60 bytes a
+# row in Arrow: 4M rows, some 250 MB). Beyond it the reads run on Spark.
+LOCAL_ROWS = int(os.environ.get("PLEDGECHECK_SPARK_LOCAL_ROWS", 4_000_000))
 
 
 def fusion_groups(checks: list[tuple[tuple, object]], most: int = FUSE_MAX) -> list[list[tuple[tuple, object]]]:
