@@ -162,17 +162,23 @@ def ingest(con: duckdb.DuckDBPyConnection, export_dir: str | Path, contract: Con
         for f in r.files:
             con.execute("INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?)",
                         [f.table, f.file, f.format, f.rows_read, f.rows_loaded, f.rows_quarantined])
-    # reasons by kind (no file positions, no values): safe to show in reports
+    summarize_quarantine(con, report, export)
+    return report
+
+
+def summarize_quarantine(con, report: IngestReport, export) -> None:
+    """The report's quarantine reasons by kind (no file positions, no values: safe to show in
+    reports), per table and per (table, file), from the `quarantine` table of either engine."""
     for table, reason, n in con.execute(
             "SELECT table_name, regexp_replace(reason, ' \\(first seen at .*\\)$', ''), count(*) FROM quarantine "
             "GROUP BY ALL ORDER BY 1, 3 DESC, 2").fetchall():
         report.reasons.setdefault(table, {})[reason] = n
+    export = Path(export)
     for table, file, reason, n in con.execute(
             "SELECT table_name, file, regexp_replace(reason, ' \\(first seen at .*\\)$', '') AS r, count(*) "
             "FROM quarantine GROUP BY ALL ORDER BY 1, 4 DESC, 2, 3").fetchall():
         rel = Path(file).relative_to(export) if Path(file).is_relative_to(export) else Path(file).name
         report.file_reasons.append((table, Path(rel).as_posix(), reason, int(n)))
-    return report
 
 
 def require_tables(report: IngestReport, contract: Contract | None = None) -> None:

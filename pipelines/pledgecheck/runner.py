@@ -48,7 +48,8 @@ def run_policy(con, policy: Policy, as_of: date, salt: str,
     engine = check_engine(con)
     prepare(con, policy, as_of)
     # every check rendered once, up front: the engine may evaluate them together
-    planned = [plan(pledge, contract, as_of, present, policy.policy.calendar) for pledge in policy.pledges]
+    planned = [plan(pledge, contract, as_of, present, policy.policy.calendar, engine.distinct_values)
+               for pledge in policy.pledges]
     engine.prepare([(key, r) for r, key in planned if key is not None and _runnable(r, present)], preparing)
     out = []
     cache: dict = {}
@@ -73,10 +74,11 @@ def check_key(sql: str, params: dict | None) -> tuple:
     return (sql, tuple(sorted((k, repr(v)) for k, v in (params or {}).items())))
 
 
-def plan(pledge: Pledge, contract: Contract, as_of: date, present: set[str], calendar: str | None):
+def plan(pledge: Pledge, contract: Contract, as_of: date, present: set[str], calendar: str | None,
+         distinct_values: bool = True):
     """(rendered check or the CheckError that prevents it, its key or None)."""
     try:
-        r = render(pledge, contract, as_of, present, calendar)
+        r = render(pledge, contract, as_of, present, calendar, distinct_values)
     except CheckError as e:
         return e, None
     return r, check_key(r.sql, r.params)
@@ -140,6 +142,8 @@ def check_engine(con):
 class DuckDBChecks:
     """How the runner evaluates checks on DuckDB: each check's evaluation rows are compacted
     into the temp table `_cev` when the runner comes to it, and read by plain SQL."""
+
+    distinct_values = True   # text searched once per distinct value (checks.base.Render)
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con

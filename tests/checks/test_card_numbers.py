@@ -67,3 +67,31 @@ def test_card_numbers_over_several_tables_one_table_at_a_time_equal_the_union(ev
     assert {s["segment"]: s["violations"] for s in parts.by_segment} == {"orders": 3, "support_tickets": 3}
     # subject a: 3 rows in 2 tables, worst 2 columns in one row; the NULL subject is no offender
     assert [(o["violations"], o["worst"]) for o in parts.offenders] == [(3, 2.0), (1, 1.0), (1, 1.0)]
+
+
+def test_card_numbers_row_by_row_finds_what_the_distinct_value_search_finds(evaluate_in):
+    """Spark searches every text row by row (`distinct_values=False`), DuckDB once per distinct
+    value joined back to the rows: the same rows, counts and offenders, with repeated values,
+    NULLs and a value repeated in two columns."""
+    orders = [{"order_id": f"o{i}", "account_id": acc, "ordered_at": "2025-01-01T00:00:00Z", "amount": "1.00",
+               "currency": "EUR", "comment": text, "shipping_name": name}
+              for i, (acc, text, name) in enumerate([("a", "4111 1111 1111 1111", "4111 1111 1111 1111"),
+                                                     ("a", "4111 1111 1111 1111", None), ("b", None, None),
+                                                     ("c", "6011111111111117", "no card at all"),
+                                                     ("c", "no card at all", "no card at all")])]
+    pledge = {"id": "cards", "kind": "minimization", "check": "card_numbers", "params": {"tables": ["orders"]}}
+    distinct = evaluate_in({"orders": orders}, [pledge], AS_OF)["cards"]
+    real_render = runner.render
+    seen = []
+
+    def row_by_row(*args, **kwargs):
+        rendered = real_render(*args[:5], distinct_values=False)
+        seen.append("left join" in rendered.sql.lower())
+        return rendered
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(runner, "render", row_by_row)
+        rows = evaluate_in({"orders": orders}, [pledge], AS_OF)["cards"]
+    assert seen == [False]   # the row-by-row form was evaluated: no join back
+    assert rows.to_dict() == distinct.to_dict()
+    assert (distinct.violations, distinct.population) == (3, 5)
+    assert [(o["violations"], o["worst"]) for o in distinct.offenders] == [(2, 2.0), (1, 1.0)]

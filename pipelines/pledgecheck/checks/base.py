@@ -59,6 +59,10 @@ class Render:
     present: set[str] | None
     table: "Table | None" = None
     tables: list[str] = field(default_factory=list)   # tables the check needs, in order
+    # How the engine prefers a search over text (card numbers): once per distinct value,
+    # joined back to the rows (DuckDB: most columns repeat their values), or row by row
+    # (Spark: a join per column is a shuffle per column). Same rows found either way.
+    distinct_values: bool = True
 
 
 class Validator:

@@ -187,16 +187,17 @@ def with_outcome(sql: str, outcomes: dict[str, str]) -> str:
 
 
 def render(pledge, contract: Contract, as_of: date, present: set[str] | None = None,
-           calendar: str | None = None) -> Rendered:
+           calendar: str | None = None, distinct_values: bool = True) -> Rendered:
     """The SQL and parameters that evaluate `pledge` (see docs/CHECKS.md).
 
-    `calendar` is the policy's default holiday calendar, used where the pledge names none."""
+    `calendar` is the policy's default holiday calendar, used where the pledge names none;
+    `distinct_values`, the engine's preference for text searches (checks.base.Render)."""
     from . import get
 
     p = pledge.params
     kind = get(p.check)
     b = Binder(as_of, calendar)
-    r = Render(pledge=pledge, params=p, contract=contract, b=b, present=present)
+    r = Render(pledge=pledge, params=p, contract=contract, b=b, present=present, distinct_values=distinct_values)
     ctx: dict[str, object] = {"p": p, "as_of": "$as_of", "add": b.add, "add_ts": b.add_ts}
     if kind.reads_one_table:
         t = r.table = contract.table(p.table)

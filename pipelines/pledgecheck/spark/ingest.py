@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..contract import Column, Contract, Table, load_contract
 from ..errors import IngestError
-from ..ingest import FORMATS, SQL_TYPES, FileResult, IngestReport, TableResult, _fmt, find_files
+from ..ingest import FORMATS, SQL_TYPES, FileResult, IngestReport, TableResult, _fmt, find_files, summarize_quarantine
 
 _URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _LAST: dict[int, tuple] = {}   # Spark session -> (signature of the last export ingested, its report)
@@ -89,11 +89,7 @@ def ingest(con, export_dir: str | Path, contract: Contract | None = None, tables
     q.createOrReplaceTempView("quarantine")
     spark.createDataFrame(logs, "table_name STRING, file STRING, format STRING, rows_read BIGINT, "
                                 "rows_loaded BIGINT, rows_quarantined BIGINT").createOrReplaceTempView("ingest_log")
-    # reasons by kind (no file positions, no values), the same query as ingest.py's, translated
-    for table, reason, n in con.execute(
-            "SELECT table_name, regexp_replace(reason, ' \\(first seen at .*\\)$', ''), count(*) FROM quarantine "
-            "GROUP BY ALL ORDER BY 1, 3 DESC, 2").fetchall():
-        report.reasons.setdefault(table, {})[reason] = n
+    summarize_quarantine(con, report, export)   # the same queries as ingest.py's, translated
     _LAST[id(spark)] = (signature, copy.deepcopy(report))
     return report
 
@@ -189,7 +185,17 @@ def _read_csv(spark, path: str, t: Table, size: int):
     df = _csv_reader(spark).option("columnNameOfCorruptRecord", "_corrupt").schema(schema).csv(path)
     cols = [c for c in header if c in t.columns]
     df = _with_lines(df, 2)   # line 1 is the header
-    raw = df.select(*[F.when(F.col("_corrupt").isNull(), F.col(f"`{c}`")).alias(c) for c in cols],
+
+    def value(c: str):
+        v = F.col(f"`{c}`")
+        if c == header[-1]:
+            # a line ending in CRLF in a file of LF lines (Spark's parser takes the first line's
+            # ending as the file's): the CR is not part of the last field, as in DuckDB; an
+            # empty field is NULL
+            v = F.regexp_replace(v, "\r$", "")
+            v = F.when(v != "", v)
+        return F.when(F.col("_corrupt").isNull(), v)
+    raw = df.select(*[value(c).alias(c) for c in cols],
                     F.lit(path).alias("_file"), "_line",
                     F.when(F.col("_corrupt").isNotNull(), F.lit("malformed CSV line")).alias("_err"),
                     F.col("_corrupt").alias("_rawtext"))

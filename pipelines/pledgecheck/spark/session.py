@@ -88,6 +88,10 @@ class SparkChecks:
     check is evaluated up front in `prepare`, and the runner's queries over a check's compact
     rows are answered for all checks at once where they can be."""
 
+    # text searched row by row: a search per distinct value is joined back to the rows, a
+    # shuffle per text column on Spark (checks.base.Render)
+    distinct_values = False
+
     def __init__(self, conn: "SparkConnection"):
         self.conn = conn
 

@@ -255,13 +255,21 @@ def _rule_asof_join(node: exp.Expression) -> exp.Expression:
 
     Spark SQL has no as-of join. The best match of a left row depends only on its key and
     time, so the match time is computed per distinct (key, time) of the left side, and the
-    right row is joined on it:
-        L e LEFT JOIN (SELECT k, t, max(c.t) best FROM (SELECT DISTINCT k, t FROM L) x
-                       JOIN R c ON c.k = x.k AND c.t <= x.t GROUP BY k, t) m
+    right row is joined on it. The match is found the way a sort-merge as-of join finds it:
+    the left (key, time) pairs and the right rows' (key, time) in one stream, sorted by time
+    within each key (right rows first at equal times: `<=`), and the latest right time seen so
+    far is each left pair's match (one shuffle and sort; a range join `c.t <= x.t` compares
+    every pair of a key's rows):
+        L e LEFT JOIN (SELECT k, t, best FROM (
+                           SELECT k, t, src, max(CASE WHEN src = 0 THEN t END) OVER (PARTITION BY k
+                               ORDER BY t, src ROWS UNBOUNDED PRECEDING) AS best
+                           FROM (SELECT DISTINCT k, t, 1 AS src FROM L UNION ALL SELECT k, t, 0 FROM R))
+                       WHERE src = 1) m
                  ON m.k = e.k AND m.t = e.t
             LEFT JOIN R c ON c.k = e.k AND c.t = m.best
     It keeps every left row (duplicates included) and matches the same row as DuckDB when R
-    has one row per (key, time), as the consents CTE has (it groups by subject and instant)."""
+    has one row per (key, time), as the consents CTE has (it groups by subject and instant).
+    Left rows with a NULL key or time match nothing, as in DuckDB."""
     if not isinstance(node, exp.Select):
         return node
     joins = node.args.get("joins") or []
@@ -285,11 +293,17 @@ def _rule_asof_join(node: exp.Expression) -> exp.Expression:
     lt, rt = ineq
     q = lambda s: exp.to_identifier(s, quoted=True).sql("spark")  # noqa: E731
     lname, rname = left_from.name, j.this.name
-    keys = ", ".join(f"x.{q(lk)}" for lk, _ in eqs)
-    on_inner = " AND ".join([f"c.{q(rk)} = x.{q(lk)}" for lk, rk in eqs] + [f"c.{q(rt)} <= x.{q(lt)}"])
-    match = (f"(SELECT {keys}, x.{q(lt)} AS __asof_t, max(c.{q(rt)}) AS __asof_best "
-             f"FROM (SELECT DISTINCT {', '.join(q(lk) for lk, _ in eqs)}, {q(lt)} FROM {q(lname)}) AS x "
-             f"JOIN {q(rname)} AS c ON {on_inner} GROUP BY {keys}, x.{q(lt)})")
+    lkeys = ", ".join(q(lk) for lk, _ in eqs)
+    rkeys = ", ".join(f"{q(rk)} AS {q(lk)}" for lk, rk in eqs)
+    known = " AND ".join(f"{q(lk)} IS NOT NULL" for lk, _ in eqs)
+    stream = (f"SELECT DISTINCT {lkeys}, {q(lt)} AS __asof_t, 1 AS __asof_src FROM {q(lname)} "
+              f"WHERE {known} AND {q(lt)} IS NOT NULL "
+              f"UNION ALL SELECT {rkeys}, {q(rt)} AS __asof_t, 0 AS __asof_src FROM {q(rname)} "
+              f"WHERE {' AND '.join(f'{q(rk)} IS NOT NULL' for _, rk in eqs)} AND {q(rt)} IS NOT NULL")
+    match = (f"(SELECT {lkeys}, __asof_t, __asof_best FROM (SELECT {lkeys}, __asof_t, __asof_src, "
+             f"max(CASE WHEN __asof_src = 0 THEN __asof_t END) OVER (PARTITION BY {lkeys} "
+             f"ORDER BY __asof_t, __asof_src ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __asof_best "
+             f"FROM ({stream}) AS __asof_s) AS __asof_w WHERE __asof_src = 1)")
     on_m = " AND ".join([f"__asof_m.{q(lk)} = {q(la)}.{q(lk)}" for lk, _ in eqs]
                         + [f"__asof_m.__asof_t = {q(la)}.{q(lt)}"])
     on_r = " AND ".join([f"{q(ra)}.{q(rk)} = {q(la)}.{q(lk)}" for lk, rk in eqs]

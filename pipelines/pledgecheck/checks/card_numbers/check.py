@@ -46,7 +46,8 @@ class CardNumbers(Check):
                 scans.append({"ident": q(n), "subject": subject(tt), "record_id": record_id(tt),
                               "label": b.bind(n),
                               "columns": [{"ident": q(c.name), "label": b.bind(f"{n}.{c.name}"),
-                                           "unique": tt.key == [c.name]} for c in cols]})
+                                           "row_by_row": tt.key == [c.name] or not r.distinct_values}
+                                          for c in cols]})
         r.tables += names[:1]
         return {"scans": scans}
 

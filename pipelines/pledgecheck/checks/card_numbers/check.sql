@@ -17,7 +17,7 @@
     to hold a card number (`card_candidate`) are not grouped at all. A table's own key column is
     unique (duplicates are quarantined at ingest): grouping it saves nothing, and at 100M events
     its hash table of unique ids outgrew the memory limit and spilled, so it is searched row by
-    row. Each column's hit is computed once (`hit_<i>`) and read by reason and measure. #}
+    row; so is every column on an engine that prefers it (Spark: each join back is a shuffle). Each column's hit is computed once (`hit_<i>`) and read by reason and measure. #}
 select
     subject_id,
     record_id,
@@ -29,10 +29,10 @@ from (
     select
         {{ t.subject }} as subject_id,
         {{ t.record_id }} as record_id,
-        {% for c in t.columns %}{% if c.unique %}coalesce(card_candidate(x.{{ c.ident }}) and card_count(x.{{ c.ident }}) > 0, false){% else %}coalesce(h{{ loop.index }}.hit, false){% endif %} as hit_{{ loop.index }}{% if not loop.last %},
+        {% for c in t.columns %}{% if c.row_by_row %}coalesce(card_candidate(x.{{ c.ident }}) and card_count(x.{{ c.ident }}) > 0, false){% else %}coalesce(h{{ loop.index }}.hit, false){% endif %} as hit_{{ loop.index }}{% if not loop.last %},
         {% endif %}{% endfor %}
     from {{ t.ident }} x
-    {% for c in t.columns %}{% if not c.unique %}left join (
+    {% for c in t.columns %}{% if not c.row_by_row %}left join (
         select v, true as hit
         from (select {{ c.ident }} as v, any_value({{ c.ident }}) as one from {{ t.ident }}
               where card_candidate({{ c.ident }}) group by 1)
