@@ -4,6 +4,7 @@
     python scripts/benchmark.py --sizes 1M,10M --policy livejasmin
     python scripts/benchmark.py --sizes 50k --no-gx   # a quick smoke run
     python scripts/benchmark.py --sizes 10M --spark-max 10M   # with the Spark engine beside DuckDB
+    python scripts/benchmark.py --sizes 1M --spark-max 1M --spark-cluster   # and on a standalone cluster
     python scripts/benchmark.py --sizes '' --scan-size 1G     # only the personal-data scan (issue #24)
 
 Worlds are generated once into --work (kept for re-runs; 100M events need about 12.5 GB of disk)
@@ -47,6 +48,10 @@ def main() -> int:
     ap.add_argument("--spark-max", default="0", help="largest world also run on the Spark engine (needs the "
                     "`spark` extra and Java; 0: none)")
     ap.add_argument("--spark-master", default="local[2]")
+    ap.add_argument("--spark-cluster", action="store_true",
+                    help="also run the Spark step on a standalone cluster (a master and a worker started on this "
+                         "machine by scripts/spark_cluster.py, stopped after)")
+    ap.add_argument("--executor-memory", default="6g", help="memory of the cluster's executor (--spark-cluster)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="processes generating a world's shards at once (default: one per core)")
     ap.add_argument("--scan-size", default="1G", help="`pledgecheck scan` of the real Apache log repeated to this "
@@ -73,6 +78,9 @@ def main() -> int:
             if events <= size(args.spark_max):
                 status.update(f"[{label}] full run of {args.policy} on Spark ({args.spark_master})")
                 line["spark"] = child("spark", args.policy, str(world), str(work / "runs"), args.spark_master)
+                if args.spark_cluster:
+                    status.update(f"[{label}] full run of {args.policy} on a Spark standalone cluster")
+                    line["cluster"] = cluster_step(args.policy, world, work, args.executor_memory)
             if not args.no_gx and events <= size(args.gx_max):
                 status.update(f"[{label}] pledgecheck on the GX-expressible pledges")
                 line["subset"] = child("subset", args.policy, str(world))
@@ -86,6 +94,48 @@ def main() -> int:
     if size(args.scan_size):
         scan_step(Path(args.scan_log), size(args.scan_size), args.workers, work)
     return 0
+
+
+# ------------------------------------------------------------------ Spark standalone (issue #23)
+CLUSTER_SCRIPT = Path(__file__).resolve().parent / "spark_cluster.py"
+
+
+def cluster_step(policy: str, world: Path, work: Path, executor_memory: str) -> dict:
+    """The Spark step against a standalone master and worker (separate JVMs started by
+    scripts/spark_cluster.py with every core and the executor's memory), stopped after."""
+    import subprocess
+
+    state = work / "spark-cluster"
+    mem_mb = _mb(executor_memory)
+    cmd = [sys.executable, str(CLUSTER_SCRIPT)]
+    started = subprocess.run([*cmd, "start", "--state", str(state), "--memory", f"{mem_mb + 512}m"],
+                             capture_output=True, text=True)
+    if started.returncode != 0:
+        return {"step": "cluster", "error": (started.stderr.strip().splitlines() or ["(no output)"])[-1][:300]}
+    url = started.stdout.strip().splitlines()[-1]
+    env = {"PYSPARK_PYTHON": sys.executable,
+           "PYSPARK_SUBMIT_ARGS": f"--conf spark.executor.memory={executor_memory} "
+                                  f"--conf spark.driver.memory=2g pyspark-shell"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        res = child("spark", policy, str(world), str(work / "runs-cluster"), url)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        subprocess.run([*cmd, "stop", "--state", str(state)], capture_output=True, text=True)
+    if "error" not in res:
+        res["step"] = "cluster"
+        res["master"] = url
+    return res
+
+
+def _mb(text: str) -> int:
+    t = text.strip().lower()
+    return int(float(t[:-1]) * {"g": 1024, "m": 1}[t[-1]]) if t[-1] in "gm" else int(t)
 
 
 # ------------------------------------------------------------------ the personal-data scan (issue #24)
@@ -140,13 +190,15 @@ def print_table(lines: list[dict]) -> None:
     for col in ("events", "rows read", "full s", "ingest s", "checks s", "rows/s", "full RSS", "staged MB",
                 "floor s", "full/floor", "bound s", "bound/floor", "full/bound", "ns/row",
                 "subset s", "GX s", "GX RSS", "GX/subset", "Spark s", "Spark RSS", "Spark/full",
+                "cluster s", "cluster/full",
                 "generate s", "generate RSS"):
         t.add_column(col, justify="right")
     for ln in lines:
-        full, floor, bound, gx, sub, gen, spark = (ln.get(k) for k in ("full", "floor", "bound", "gx", "subset",
-                                                                        "generate", "spark"))
+        full, floor, bound, gx, sub, gen, spark, cluster = (
+            ln.get(k) for k in ("full", "floor", "bound", "gx", "subset", "generate", "spark", "cluster"))
         ok = full and "error" not in full
         spark_ok = ok and spark and "error" not in spark
+        cluster_ok = ok and cluster and "error" not in cluster
         t.add_row(
             f"{ln['events']:,}", f"{full['rows']:,}" if ok else "-", _s(full), _s(full, "ingest_s"),
             _s(full, "checks_s"), f"{full['rows'] / full['seconds']:,.0f}" if ok else "-",
@@ -159,6 +211,9 @@ def print_table(lines: list[dict]) -> None:
             _s(spark), _s(spark, "rss_mb", "{:.0f}"),
             (f"{spark['seconds'] / full['seconds']:.1f}x"
              + ("" if spark["digest"] == full["digest"] else " (results differ!)")) if spark_ok else "-",
+            _s(cluster),
+            (f"{cluster['seconds'] / full['seconds']:.1f}x"
+             + ("" if cluster["digest"] == full["digest"] else " (results differ!)")) if cluster_ok else "-",
             _s(gen), _s(gen, "rss_mb", "{:.0f}"))
     Console(width=220).print(t)
 

@@ -35,7 +35,6 @@ from pledgecheck.spark.ingest import ingest as spark_ingest  # noqa: E402
 from pledgecheck.spark.translate import MACROS, macro_names, to_spark  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "data" / "sample"
 POLICIES = sorted(p.stem for p in policies_dir().glob("*.yaml"))
 AS_OF = date(2026, 11, 1)
 SALT = "spark-test-salt"
@@ -47,12 +46,13 @@ def spark():
 
 
 @pytest.fixture(scope="session")
-def sample():
-    """The bundled sample (what `make demo` generates), generated here if missing."""
-    if not (SAMPLE / "manifest.json").exists():
-        generate.generate_world(SAMPLE, load_policy(policies_dir() / "lustmonster.yaml"), seed=1, accounts=1000,
-                                as_of=AS_OF)
-    return SAMPLE
+def sample(tmp_path_factory):
+    """A 1,000-account world of lustmonster's planted violations, seed 1, generated for these
+    tests (not data/sample: `make demo` writes a plausible month there, with other counts)."""
+    out = tmp_path_factory.mktemp("sample")
+    generate.generate_world(out, load_policy(policies_dir() / "lustmonster.yaml"), seed=1, accounts=1000,
+                            as_of=AS_OF)
+    return out
 
 
 @pytest.fixture(scope="session")
