@@ -91,7 +91,7 @@ def test_card_numbers_row_by_row_finds_what_the_distinct_value_search_finds(eval
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(runner, "render", row_by_row)
         rows = evaluate_in({"orders": orders}, [pledge], AS_OF)["cards"]
-    assert seen == [False]   # the row-by-row form was evaluated: no join back
+    assert seen and not any(seen)   # the row-by-row form was evaluated: no join back
     assert rows.to_dict() == distinct.to_dict()
     assert (distinct.violations, distinct.population) == (3, 5)
     assert [(o["violations"], o["worst"]) for o in distinct.offenders] == [(2, 2.0), (1, 1.0)]
