@@ -114,7 +114,10 @@ def cluster_step(policy: str, world: Path, work: Path, executor_memory: str) -> 
         return {"step": "cluster", "error": (started.stderr.strip().splitlines() or ["(no output)"])[-1][:300]}
     url = started.stdout.strip().splitlines()[-1]
     env = {"PYSPARK_PYTHON": sys.executable,
+           # shuffle partitions: 4 per core of the worker (Spark's default, 200, is sized for a
+           # large cluster; adaptive execution coalesces them, but every map task still writes 200)
            "PYSPARK_SUBMIT_ARGS": f"--conf spark.executor.memory={executor_memory} "
+                                  f"--conf spark.sql.shuffle.partitions={4 * (os.cpu_count() or 1)} "
                                   f"--conf spark.driver.memory=2g pyspark-shell"}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

@@ -313,8 +313,12 @@ def test_a_run_through_a_standalone_cluster_equals_duckdb(cluster, second_seed, 
     docs = {}
     for engine, extra in (("duckdb", []), ("spark", ["--engine", "spark", "--spark-master", cluster])):
         out = tmp_path / engine
-        env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PLEDGECHECK_SPARK_LOG_LEVEL": "ERROR"}
-        proc = subprocess.run([sys.executable, "-m", "pledgecheck", "run", "--policy", "lustmonster",
+        # a small export on a 1-core worker: few shuffle partitions (Spark's default, 200, is
+        # sized for a cluster), and the executor's memory within the worker's 2 GB
+        env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PLEDGECHECK_SPARK_LOG_LEVEL": "ERROR",
+               "PYSPARK_SUBMIT_ARGS": "--conf spark.sql.shuffle.partitions=4 --conf spark.executor.memory=1536m "
+                                      "pyspark-shell"}
+        proc = subprocess.run([str(Path(sys.executable).parent / "pledgecheck"), "run", "--policy", "lustmonster",
                                "--export", str(second_seed), "--as-of", AS_OF.isoformat(), "--salt", SALT,
                                "--no-charts", "--out", str(out), *extra],
                               capture_output=True, text=True, timeout=900, env=env)
