@@ -84,6 +84,13 @@ class ClaimSpec(Strict):
 
 
 # ---------------------------------------------------------------- pledges and policies
+def _cited(v: str) -> str:
+    """A quote or section heading: the policy's own words, whitespace folded."""
+    if not v.strip():
+        raise ValueError("must not be empty: cite the policy's own words")
+    return " ".join(v.split())
+
+
 class Statement(Strict):
     """Another place in the text that states the same pledge (same check and params)."""
 
@@ -93,9 +100,7 @@ class Statement(Strict):
     @field_validator("quote", "section")
     @classmethod
     def _nonempty(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("must not be empty: cite the policy's own words")
-        return " ".join(v.split())
+        return _cited(v)
 
 
 class Pledge(Strict):
@@ -150,9 +155,7 @@ class Pledge(Strict):
     @field_validator("quote", "section")
     @classmethod
     def _nonempty(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("must not be empty: cite the policy's own words")
-        return " ".join(v.split())
+        return _cited(v)
 
 
 class Unverifiable(Strict):
