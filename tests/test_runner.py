@@ -56,19 +56,15 @@ def test_keyed_compaction_of_many_checks_equals_each_check_compacted_alone(tmp_p
     assert len(checks) > 50
     # grouped as the Spark engine fuses them; the parameters of every check are named p0, p1,
     # ...: fused, they are renamed per key
-    from pledgecheck.spark.session import _prefixed, fusion_groups
+    from pledgecheck.spark.session import fused_compact, fusion_groups
 
     groups = fusion_groups(checks)
     assert len(groups) < len(checks) / 2 and max(len(g) for g in groups) > 1
     cols = "g, outcome, reason, segment, period, measure, vsub, n, worst"
     violations = k = 0
     for members in groups:
-        stacked, params = [], {}
-        for i, (_, r) in enumerate(members, start=k):
-            sql, p = _prefixed(r.sql, r.params, f"k{i}_")
-            stacked.append((i, sql))
-            params.update(p)
-        fused = con.execute(f"SELECT _k, {cols} FROM ({runner.compact_keyed_sql(stacked)})", params).fetchall()
+        sql, params = fused_compact(members, k)
+        fused = con.execute(f"SELECT _k, {cols} FROM ({sql})", params).fetchall()
         by_key: dict[int, list] = {}
         for key, *row in fused:
             by_key.setdefault(key, []).append(tuple(row))

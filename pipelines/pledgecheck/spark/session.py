@@ -173,16 +173,9 @@ class SparkConnection:
         """One Spark job for the compact rows of `members`; if Spark refuses it, each member on
         its own, and a member Spark refuses alone is left to the runner (which reports its
         error)."""
-        from .. import runner
-
         base = self._next_k
-        stacked, params = [], {}
-        for i, (key, r) in enumerate(members):
-            sql, p = _prefixed(r.sql, r.params, f"k{base + i}_")
-            stacked.append((base + i, sql))
-            params.update(p)
         try:
-            df = self._df(runner.compact_keyed_sql(stacked), params).localCheckpoint(eager=True)
+            df = self._df(*fused_compact(members, base)).localCheckpoint(eager=True)
         except Exception:  # noqa: BLE001
             if len(members) > 1:
                 for m in members:
@@ -424,6 +417,19 @@ def fusion_groups(checks: list[tuple[tuple, object]], most: int = FUSE_MAX) -> l
             seen.add(key)
             groups.setdefault(tuple(sorted(r.tables)), []).append((key, r))
     return [members[i:i + most] for members in groups.values() for i in range(0, len(members), most)]
+
+
+def fused_compact(members: list[tuple[tuple, object]], base: int) -> tuple[str, dict]:
+    """The SQL and parameters of one fused job: the compact rows of `members` (rendered
+    checks), keyed `_k` = base, base + 1, ... in their order (runner.compact_keyed_sql)."""
+    from .. import runner
+
+    stacked, params = [], {}
+    for i, (_, r) in enumerate(members, start=base):
+        sql, p = _prefixed(r.sql, r.params, f"k{i}_")
+        stacked.append((i, sql))
+        params.update(p)
+    return runner.compact_keyed_sql(stacked), params
 
 
 def _prefixed(sql: str, params: dict, prefix: str) -> tuple[str, dict]:

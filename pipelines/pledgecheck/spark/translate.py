@@ -350,15 +350,10 @@ def _known_functions_check(tree: exp.Expression) -> None:
 
 
 @lru_cache(maxsize=4096)
-def to_spark(sql: str, param_prefix: str = "") -> str:
-    """One DuckDB statement (a query or CREATE ... AS query) as Spark SQL.
-
-    `param_prefix` renames the parameters ($p1 -> :<prefix>p1), so that several checks can
-    share one Spark query (session.SparkConnection.prefetch)."""
+def to_spark(sql: str) -> str:
+    """One DuckDB statement (a query or CREATE ... AS query) as Spark SQL. (Checks fused into
+    one query have their parameters renamed before, on the DuckDB text: session._prefixed.)"""
     tree = to_spark_tree(sql)
-    if param_prefix:
-        tree = tree.transform(lambda n: exp.Placeholder(this=param_prefix + n.name)
-                              if isinstance(n, exp.Placeholder) else n)
     return tree.sql(dialect="spark", comments=False)
 
 
